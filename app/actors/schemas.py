@@ -1,0 +1,74 @@
+"""Request and response bodies for actors."""
+
+from pydantic import BaseModel, Field
+
+from app.fields import EntityId, EntityMeta, RequestModel, Term
+from app.models import AliasStrength
+from app.pagination import PageMeta
+
+
+class AliasIn(RequestModel):
+    name: str = Field(min_length=1, max_length=300, examples=["DPRK"])
+    language: str | None = Field(
+        default=None, max_length=35, pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$"
+    )
+    script: str | None = Field(
+        default=None, pattern=r"^[A-Z][a-z]{3}$", description="ISO 15924 code.", examples=["Latn"]
+    )
+    strength: AliasStrength = Field(
+        default=AliasStrength.strong,
+        description="`weak` for names that also mean something else (`Pyongyang` for the "
+        "government); a strong alias wins over a weak one when resolving a name.",
+    )
+
+
+class ExternalIdIn(RequestModel):
+    scheme: Term = Field(examples=["ofac"])
+    value: str = Field(min_length=1, max_length=100, examples=["20157"])
+
+
+class ActorCreate(RequestModel):
+    kind: Term = Field(examples=["state"])
+    name: str = Field(min_length=1, max_length=300, examples=["North Korea"])
+    aliases: list[AliasIn] = Field(default_factory=list, max_length=200)
+    external_ids: list[ExternalIdIn] = Field(default_factory=list, max_length=50)
+
+
+class ActorPatch(RequestModel):
+    """JSON Merge Patch of an actor; `aliases` and `external_ids` are replaced whole."""
+
+    kind: Term | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    aliases: list[AliasIn] | None = Field(default=None, max_length=200)
+    external_ids: list[ExternalIdIn] | None = Field(default=None, max_length=50)
+
+
+class ActorMerge(RequestModel):
+    into: EntityId = Field(description="The surviving actor.")
+
+
+class AliasRead(BaseModel):
+    name: str
+    language: str | None
+    script: str | None
+    strength: AliasStrength
+
+
+class ExternalIdRead(BaseModel):
+    scheme: str
+    value: str
+
+
+class ActorRead(EntityMeta):
+    id: EntityId
+    kind: str
+    name: str
+    aliases: list[AliasRead]
+    external_ids: list[ExternalIdRead]
+    merged_into_id: EntityId | None = Field(
+        description="Set when this actor was merged into another."
+    )
+
+
+class ActorPage(PageMeta):
+    data: list[ActorRead]

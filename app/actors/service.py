@@ -1,0 +1,282 @@
+"""Actor use cases (the only place actors are written) and actor reads."""
+
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+from sqlmodel import Session, col
+
+from app.actors.schemas import ActorCreate, ActorMerge, ActorPage, ActorPatch, ActorRead
+from app.checks import BodyChecks
+from app.claims.documents import rerender_claims
+from app.claims.service import repoint_actor
+from app.errors import Conflict, InvalidInput, NotFound
+from app.http import digest_etag, require_match
+from app.ids import new_id
+from app.instruments.service import reassign_issuer
+from app.models import (
+    Actor,
+    ActorAlias,
+    ActorExternalId,
+    ClaimActor,
+    EntityType,
+    Operation,
+    Vocabulary,
+)
+from app.models.base import utcnow
+from app.names import match_key
+from app.pagination import decode_cursor, encode_cursor, query_scope
+from app.patching import merge_patch, validate_body
+from app.revisions.service import append_revision
+
+
+def actor_etag(actor_id: str, version: int) -> str:
+    # Aliases and external ids change only through writes to the actor, which bump version.
+    return digest_etag("actor", actor_id, version)
+
+
+# Reads, on a plain connection (see `app.db.run_read`).
+
+
+def render_actors(connection: Connection, actor_rows: list[dict[str, Any]]) -> list[ActorRead]:
+    """Actors with their aliases and external ids, in three statements for any number."""
+    ids = [row["id"] for row in actor_rows]
+    aliases: dict[str, list[dict[str, Any]]] = {actor_id: [] for actor_id in ids}
+    for alias in connection.execute(
+        select(ActorAlias)
+        .where(col(ActorAlias.actor_id).in_(ids))
+        .order_by(col(ActorAlias.actor_id), col(ActorAlias.position))
+    ).mappings():
+        aliases[alias["actor_id"]].append(dict(alias))
+    external_ids: dict[str, list[dict[str, Any]]] = {actor_id: [] for actor_id in ids}
+    for external in connection.execute(
+        select(ActorExternalId)
+        .where(col(ActorExternalId.actor_id).in_(ids))
+        .order_by(
+            col(ActorExternalId.actor_id), col(ActorExternalId.scheme), col(ActorExternalId.value)
+        )
+    ).mappings():
+        external_ids[external["actor_id"]].append(dict(external))
+    return [
+        ActorRead.model_validate(
+            {**row, "aliases": aliases[row["id"]], "external_ids": external_ids[row["id"]]}
+        )
+        for row in actor_rows
+    ]
+
+
+def fetch_actor(connection: Connection, actor_id: str) -> ActorRead | None:
+    row = connection.execute(select(Actor).where(col(Actor.id) == actor_id)).mappings().first()
+    return render_actors(connection, [dict(row)])[0] if row else None
+
+
+def list_actors(
+    connection: Connection, secret: str, limit: int, cursor: str | None, q: str | None
+) -> ActorPage:
+    scope = query_scope(resource="actors", q=q)
+    statement = select(Actor).where(col(Actor.merged_into_id).is_(None)).order_by(col(Actor.id))
+    if q:
+        for word in match_key(q).split():
+            in_alias = select(col(ActorAlias.actor_id)).where(
+                col(ActorAlias.name_key).contains(word)
+            )
+            statement = statement.where(
+                col(Actor.name_key).contains(word) | col(Actor.id).in_(in_alias)
+            )
+    if cursor:
+        (after,) = decode_cursor(secret, scope, cursor)
+        statement = statement.where(col(Actor.id) > after)
+    rows = [dict(row) for row in connection.execute(statement.limit(limit + 1)).mappings()]
+    data = render_actors(connection, rows[:limit])
+    next_cursor = encode_cursor(secret, scope, [data[-1].id]) if len(rows) > limit else None
+    return ActorPage(data=data, next_cursor=next_cursor)
+
+
+# Writes.
+
+
+def _check(session: Session, data: ActorCreate, actor_id: str) -> None:
+    checks = BodyChecks()
+    checks.terms(session, Vocabulary.actor_kind, [("/kind", data.kind)])
+    checks.terms(
+        session,
+        Vocabulary.id_scheme,
+        [(f"/external_ids/{i}/scheme", e.scheme) for i, e in enumerate(data.external_ids)],
+    )
+    seen: set[tuple[str, str]] = set()
+    for i, external in enumerate(data.external_ids):
+        key = (external.scheme, external.value)
+        if key in seen:
+            checks.fail(
+                f"/external_ids/{i}", f"{external.scheme}:{external.value} is listed twice."
+            )
+        seen.add(key)
+        holder = session.scalar(
+            select(col(ActorExternalId.actor_id)).where(
+                col(ActorExternalId.scheme) == external.scheme,
+                col(ActorExternalId.value) == external.value,
+            )
+        )
+        if holder is not None and holder != actor_id:
+            checks.fail(
+                f"/external_ids/{i}",
+                f"{external.scheme}:{external.value} already identifies actor {holder!r}.",
+            )
+    checks.raise_if_any()
+
+
+def _write_names(session: Session, actor: Actor, data: ActorCreate) -> None:
+    actor.kind = data.kind
+    actor.name = data.name
+    actor.name_key = match_key(data.name)
+    session.execute(delete(ActorAlias).where(col(ActorAlias.actor_id) == actor.id))
+    session.execute(delete(ActorExternalId).where(col(ActorExternalId.actor_id) == actor.id))
+    session.flush()
+    session.add_all(
+        ActorAlias(
+            actor_id=actor.id,
+            position=i,
+            name=alias.name,
+            name_key=match_key(alias.name),
+            language=alias.language,
+            script=alias.script,
+            strength=alias.strength,
+        )
+        for i, alias in enumerate(data.aliases)
+    )
+    session.add_all(
+        ActorExternalId(actor_id=actor.id, scheme=e.scheme, value=e.value)
+        for e in data.external_ids
+    )
+    session.flush()
+
+
+def _record(session: Session, actor: Actor, operation: Operation, who: str | None) -> ActorRead:
+    session.flush()
+    read = fetch_actor(session.connection(), actor.id)
+    assert read is not None
+    append_revision(
+        session,
+        EntityType.actor,
+        actor.id,
+        actor.version,
+        operation,
+        read.model_dump(mode="json"),
+        who,
+    )
+    return read
+
+
+def create_actor(
+    session: Session, data: ActorCreate, who: str | None, actor_id: str | None = None
+) -> ActorRead:
+    actor = Actor(id=actor_id or new_id(), kind=data.kind, name=data.name, name_key="")
+    _check(session, data, actor.id)
+    session.add(actor)
+    _write_names(session, actor, data)
+    read = _record(session, actor, Operation.created, who)
+    session.commit()
+    return read
+
+
+def lock_actor(session: Session, actor_id: str) -> Actor:
+    actor = session.get(Actor, actor_id, with_for_update=True)
+    if actor is None:
+        raise NotFound(f"No actor with id {actor_id!r}.")
+    return actor
+
+
+def editable(session: Session, actor: Actor) -> dict[str, Any]:
+    read = fetch_actor(session.connection(), actor.id)
+    assert read is not None
+    fields = set(ActorCreate.model_fields)
+    return read.model_dump(mode="json", include=fields)
+
+
+def _claims_citing(session: Session, actor_id: str) -> set[str]:
+    return set(
+        session.scalars(
+            select(col(ClaimActor.claim_id)).where(col(ClaimActor.actor_id) == actor_id)
+        )
+    )
+
+
+def update_actor(
+    session: Session,
+    actor_id: str,
+    patch: ActorPatch | dict[str, Any],
+    if_match: str | None,
+    who: str | None,
+) -> ActorRead:
+    actor = lock_actor(session, actor_id)
+    require_match(if_match, actor_etag(actor.id, actor.version), actor.version)
+    if actor.merged_into_id:
+        raise Conflict(
+            f"Actor {actor.id!r} was merged into {actor.merged_into_id!r}; edit that one."
+        )
+    changes = (
+        patch if isinstance(patch, dict) else patch.model_dump(mode="json", exclude_unset=True)
+    )
+    before = editable(session, actor)
+    data = validate_body(ActorCreate, merge_patch(before, changes))
+    if data == ActorCreate.model_validate(before):
+        read = fetch_actor(session.connection(), actor.id)
+        assert read is not None
+        return read  # nothing changes, so nothing is written
+    _check(session, data, actor.id)
+    renamed = (data.name, data.kind) != (actor.name, actor.kind)
+    _write_names(session, actor, data)
+    actor.version += 1
+    actor.updated_at = utcnow()
+    read = _record(session, actor, Operation.updated, who)
+    if renamed:
+        rerender_claims(session, _claims_citing(session, actor.id))
+    session.commit()
+    return read
+
+
+def merge_actor(
+    session: Session, actor_id: str, merge: ActorMerge, if_match: str | None, who: str | None
+) -> ActorRead:
+    """Merge `actor_id` into `merge.into`: names, ids and claims move to the survivor."""
+    actor = lock_actor(session, actor_id)
+    require_match(if_match, actor_etag(actor.id, actor.version), actor.version)
+    if actor.merged_into_id:
+        raise Conflict(f"Actor {actor.id!r} was already merged into {actor.merged_into_id!r}.")
+    survivor = session.get(Actor, merge.into, with_for_update=True)
+    if survivor is None or survivor.id == actor.id or survivor.merged_into_id:
+        reason = (
+            "an actor cannot be merged into itself"
+            if survivor and survivor.id == actor.id
+            else f"actor {merge.into!r} does not exist or was itself merged"
+        )
+        raise InvalidInput.at("/into", f"Cannot merge: {reason}.")
+
+    # The survivor keeps its names and gains the merged actor's name, aliases and ids.
+    survivor_body = editable(session, survivor)
+    merged_body = editable(session, actor)
+    known = {match_key(a["name"]) for a in survivor_body["aliases"]} | {survivor.name_key}
+    for alias in [{"name": actor.name}, *merged_body["aliases"]]:
+        if match_key(alias["name"]) not in known:
+            known.add(match_key(alias["name"]))
+            survivor_body["aliases"].append(alias)
+    survivor_body["external_ids"] += merged_body["external_ids"]
+    session.execute(delete(ActorExternalId).where(col(ActorExternalId.actor_id) == actor.id))
+    _write_names(session, survivor, validate_body(ActorCreate, survivor_body))
+    survivor.version += 1
+    survivor.updated_at = utcnow()
+
+    actor.merged_into_id = survivor.id
+    actor.version += 1
+    actor.updated_at = utcnow()
+    session.execute(
+        update(Actor)
+        .where(col(Actor.merged_into_id) == actor.id)
+        .values(merged_into_id=survivor.id)
+    )
+    _record(session, actor, Operation.merged, who)
+    survivor_read = _record(session, survivor, Operation.updated, who)
+    # Claims and instruments that named the merged actor now name the survivor.
+    repoint_actor(session, actor.id, survivor.id, who)
+    reassign_issuer(session, actor.id, survivor.id, who)
+    session.commit()
+    return survivor_read

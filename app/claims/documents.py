@@ -1,0 +1,216 @@
+"""A claim's JSON document: the claim with everything it embeds, rendered from the tables.
+
+This is the one implementation of a claim's representation. It runs on every write (and
+when an embedded actor name, source citation or instrument symbol changes); reads serve
+the stored document as it is, so a lookup costs one keyed row and no serialising.
+"""
+
+from collections import defaultdict
+from collections.abc import Collection
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select, update
+from sqlmodel import Session, col
+
+from app.http import digest_etag
+from app.models import (
+    Actor,
+    Claim,
+    ClaimActor,
+    ClaimDate,
+    ClaimInstrument,
+    ClaimProgram,
+    ClaimRelation,
+    EvidenceSpan,
+    Instrument,
+    Source,
+)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, list[Any]]]:
+    """Actors, dates, evidence, instruments, relations and programs of many claims, in six
+    statements whatever their number."""
+    found: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    actor_rows = connection.execute(
+        select(
+            col(ClaimActor.claim_id),
+            col(ClaimActor.actor_id),
+            col(Actor.name),
+            col(Actor.kind),
+            col(ClaimActor.role),
+        )
+        .join(Actor, col(Actor.id) == col(ClaimActor.actor_id))
+        .where(col(ClaimActor.claim_id).in_(ids))
+        .order_by(col(ClaimActor.claim_id), col(ClaimActor.position))
+    )
+    for claim_id, actor_id, name, kind, role in actor_rows:
+        found[claim_id]["actors"].append(
+            {"actor_id": actor_id, "name": name, "kind": kind, "role": role}
+        )
+    date_rows = connection.execute(
+        select(
+            col(ClaimDate.claim_id),
+            col(ClaimDate.kind),
+            col(ClaimDate.value),
+            col(ClaimDate.precision),
+            col(ClaimDate.earliest),
+            col(ClaimDate.latest),
+        )
+        .where(col(ClaimDate.claim_id).in_(ids))
+        .order_by(col(ClaimDate.claim_id), col(ClaimDate.position))
+    )
+    for claim_id, kind, value, precision, earliest, latest in date_rows:
+        found[claim_id]["dates"].append(
+            {
+                "kind": kind,
+                "value": value,
+                "precision": precision,
+                "earliest": _iso(earliest),
+                "latest": _iso(latest),
+            }
+        )
+    span_rows = connection.execute(
+        select(
+            col(EvidenceSpan.claim_id),
+            col(EvidenceSpan.source_id),
+            col(EvidenceSpan.start),
+            col(EvidenceSpan.end),
+            col(EvidenceSpan.quote),
+            col(EvidenceSpan.prefix),
+            col(EvidenceSpan.suffix),
+            col(EvidenceSpan.stance),
+            col(Source.kind),
+            col(Source.title),
+            col(Source.publisher),
+            col(Source.author),
+            col(Source.url),
+            col(Source.published),
+        )
+        .join(Source, col(Source.id) == col(EvidenceSpan.source_id))
+        .where(col(EvidenceSpan.claim_id).in_(ids))
+        .order_by(col(EvidenceSpan.claim_id), col(EvidenceSpan.position))
+    )
+    for row in span_rows:
+        found[row[0]]["evidence"].append(
+            {
+                "source_id": row[1],
+                "start": row[2],
+                "end": row[3],
+                "quote": row[4],
+                "prefix": row[5],
+                "suffix": row[6],
+                "stance": row[7],
+                "source": {
+                    "kind": row[8],
+                    "title": row[9],
+                    "publisher": row[10],
+                    "author": row[11],
+                    "url": row[12],
+                    "published": row[13],
+                },
+            }
+        )
+    instrument_rows = connection.execute(
+        select(
+            col(ClaimInstrument.claim_id),
+            col(ClaimInstrument.instrument_id),
+            col(Instrument.symbol),
+            col(Instrument.title),
+            col(ClaimInstrument.provision),
+        )
+        .join(Instrument, col(Instrument.id) == col(ClaimInstrument.instrument_id))
+        .where(col(ClaimInstrument.claim_id).in_(ids))
+        .order_by(col(ClaimInstrument.claim_id), col(ClaimInstrument.position))
+    )
+    for claim_id, instrument_id, symbol, title, provision in instrument_rows:
+        found[claim_id]["instruments"].append(
+            {
+                "instrument_id": instrument_id,
+                "symbol": symbol,
+                "title": title,
+                "provision": provision,
+            }
+        )
+    relation_rows = connection.execute(
+        select(
+            col(ClaimRelation.claim_id), col(ClaimRelation.relation), col(ClaimRelation.target_id)
+        )
+        .where(col(ClaimRelation.claim_id).in_(ids))
+        .order_by(col(ClaimRelation.claim_id), col(ClaimRelation.position))
+    )
+    for claim_id, relation, target_id in relation_rows:
+        found[claim_id]["relations"].append({"relation": relation, "target_id": target_id})
+    program_rows = connection.execute(
+        select(col(ClaimProgram.claim_id), col(ClaimProgram.program))
+        .where(col(ClaimProgram.claim_id).in_(ids))
+        .order_by(col(ClaimProgram.claim_id), col(ClaimProgram.program))
+    )
+    for claim_id, program in program_rows:
+        found[claim_id]["programs"].append(program)
+    return found
+
+
+def render(connection: Connection, claims: Collection[Claim]) -> dict[str, bytes]:
+    """The documents of `claims` (rows already loaded), keyed by claim id."""
+    children = _children(connection, [claim.id for claim in claims])
+    documents = {}
+    for claim in claims:
+        embedded = children.get(claim.id, {})
+        document = {
+            "id": claim.id,
+            "predicate": claim.predicate,
+            "statement": claim.statement,
+            "modality": claim.modality,
+            "status": claim.status,
+            "retraction_reason": claim.retraction_reason,
+            "confidence": claim.confidence,
+            "programs": embedded.get("programs", []),
+            "actors": embedded.get("actors", []),
+            "dates": embedded.get("dates", []),
+            "evidence": embedded.get("evidence", []),
+            "instruments": embedded.get("instruments", []),
+            "relations": embedded.get("relations", []),
+            "version": claim.version,
+            "created_at": claim.created_at,
+            "updated_at": claim.updated_at,
+        }
+        documents[claim.id] = orjson.dumps(document, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
+    return documents
+
+
+def document_etag(document: bytes) -> str:
+    return digest_etag(document)
+
+
+def store_document(session: Session, claim: Claim) -> bytes:
+    """Render one claim after a write to it and keep the document and its ETag."""
+    session.flush()
+    document = render(session.connection(), [claim])[claim.id]
+    claim.document = document.decode()
+    claim.etag = document_etag(document)
+    return document
+
+
+def rerender_claims(session: Session, claim_ids: Collection[str]) -> None:
+    """Refresh the documents of claims whose embedded names or citations changed.
+
+    The claims themselves did not change, so no version or revision: their documents (and
+    so their ETags) do. Runs in the caller's transaction.
+    """
+    if not claim_ids:
+        return
+    session.flush()
+    claims = session.scalars(select(Claim).where(col(Claim.id).in_(claim_ids))).all()
+    documents = render(session.connection(), claims)
+    for claim_id, document in documents.items():
+        session.execute(
+            update(Claim)
+            .where(col(Claim.id) == claim_id)
+            .values(document=document.decode(), etag=document_etag(document))
+        )
+    session.expire_all()

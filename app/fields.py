@@ -1,0 +1,64 @@
+"""Field types shared by request and response schemas."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+from app.isodates import parse_prefix
+from app.models.base import ID_LENGTH
+
+
+def _valid_prefix(value: str) -> str:
+    parse_prefix(value)
+    return value
+
+
+def _as_utc(value: datetime) -> str:
+    if value.tzinfo is None:  # SQLite hands timestamps back without their zone; they are UTC.
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+DatePrefixStr = Annotated[
+    str,
+    Field(
+        max_length=10,
+        pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+        description="ISO 8601 date or prefix of one, keeping the precision the source gave: "
+        "`2017` (year), `2019-12` (month), `2022-07-15` (day).",
+        examples=["2022-07"],
+    ),
+    AfterValidator(_valid_prefix),
+]
+Timestamp = Annotated[datetime, PlainSerializer(_as_utc, return_type=str)]
+EntityId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=ID_LENGTH,
+        description="Opaque, time-sortable id (UUIDv7).",
+        examples=["0192f0c1-7a00-7000-8000-000000000001"],
+    ),
+]
+Term = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="A term of an open vocabulary (see `GET /v1/vocabularies`).",
+    ),
+]
+
+
+class RequestModel(BaseModel):
+    """Request bodies reject fields they do not define, so typos fail loudly."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class EntityMeta(BaseModel):
+    version: int = Field(ge=1, description="Increments on every write.", examples=[1])
+    created_at: Timestamp
+    updated_at: Timestamp

@@ -1,0 +1,31 @@
+"""Liveness and readiness probes."""
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from app.db import EngineDep, run_read
+from app.errors import ServiceBusy
+from app.routing import problems
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/healthz", summary="The process is up", response_model=Health)
+async def live() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz", summary="The database answers", response_model=Health, responses=problems(503)
+)
+async def ready(engine: EngineDep) -> Health:
+    try:
+        await run_read(engine, lambda connection: connection.execute(text("SELECT 1")))
+    except Exception as exc:
+        raise ServiceBusy("The database does not answer.", headers={"Retry-After": "5"}) from exc
+    return Health(status="ok")

@@ -1,0 +1,106 @@
+"""HTTP for legal instruments: parse, call the service, answer."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Response
+from sqlalchemy import Connection
+
+from app.db import EngineDep, SessionDep, run_read
+from app.errors import NotFound
+from app.http import (
+    MERGE_PATCH_MEDIA_TYPE,
+    IfMatchHeader,
+    IfNoneMatchHeader,
+    conditional,
+    digest_etag,
+    dumps,
+    json_response,
+)
+from app.instruments import service
+from app.instruments.schemas import (
+    InstrumentCreate,
+    InstrumentPage,
+    InstrumentPatch,
+    InstrumentRead,
+)
+from app.pagination import CursorQuery, LimitQuery
+from app.revisions.service import current_sequence
+from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems
+
+router = APIRouter(prefix="/v1/instruments", tags=["instruments"])
+
+
+def _answer(read: InstrumentRead, status: int = 200) -> Response:
+    headers = {"Location": f"/v1/instruments/{read.id}"} if status == 201 else None
+    etag = service.instrument_etag(read.id, read.version)
+    return json_response(dumps(read.model_dump(mode="json")), etag, status=status, headers=headers)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=InstrumentRead,
+    summary="Create a legal instrument",
+    responses=problems(413, 503),
+)
+def create(body: InstrumentCreate, session: SessionDep) -> Response:
+    return _answer(service.to_read(service.create_instrument(session, body, who=None)), 201)
+
+
+@router.get(
+    "",
+    name="list",
+    response_model=InstrumentPage,
+    summary="List legal instruments",
+    responses=READ_PROBLEMS,
+)
+async def list_instruments(
+    engine: EngineDep,
+    settings: SettingsDep,
+    if_none_match: IfNoneMatchHeader = None,
+    symbol: Annotated[
+        str | None, Query(max_length=100, description="Exact symbol, e.g. `S/RES/2397 (2017)`.")
+    ] = None,
+    limit: int = LimitQuery,
+    cursor: str | None = CursorQuery,
+) -> Response:
+    def query(connection: Connection) -> Response:
+        etag = digest_etag("instruments", current_sequence(connection), symbol, limit, cursor)
+        if not_modified := conditional(if_none_match, etag):
+            return not_modified
+        page = service.list_instruments(connection, settings.cursor_secret, limit, cursor, symbol)
+        return json_response(page.model_dump_json().encode(), etag)
+
+    return await run_read(engine, query)
+
+
+@router.get(
+    "/{instrument_id}",
+    response_model=InstrumentRead,
+    summary="Get a legal instrument",
+    responses={**READ_PROBLEMS, **problems(404)},
+)
+async def get(
+    instrument_id: IdPath, engine: EngineDep, if_none_match: IfNoneMatchHeader = None
+) -> Response:
+    read = await run_read(engine, lambda c: service.fetch_instrument(c, instrument_id))
+    if read is None:
+        raise NotFound(f"No instrument with id {instrument_id!r}.")
+    etag = service.instrument_etag(read.id, read.version)
+    return conditional(if_none_match, etag) or _answer(read)
+
+
+@router.patch(
+    "/{instrument_id}",
+    response_model=InstrumentRead,
+    summary="Update a legal instrument (JSON Merge Patch)",
+    responses=problems(404, 412, 413, 428, 503),
+)
+def update(
+    instrument_id: IdPath,
+    patch: Annotated[InstrumentPatch, Body(media_type=MERGE_PATCH_MEDIA_TYPE)],
+    session: SessionDep,
+    if_match: IfMatchHeader = None,
+) -> Response:
+    instrument = service.update_instrument(session, instrument_id, patch, if_match, who=None)
+    return _answer(service.to_read(instrument))

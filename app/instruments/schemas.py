@@ -1,0 +1,43 @@
+"""Request and response bodies for legal instruments."""
+
+from pydantic import Field
+
+from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel
+from app.pagination import PageMeta
+
+
+class InstrumentCreate(RequestModel):
+    symbol: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The instrument's official symbol, unique.",
+        examples=["S/RES/2397 (2017)"],
+    )
+    title: str | None = Field(default=None, max_length=500)
+    issuer_id: EntityId | None = Field(default=None, description="The issuing actor.")
+    adopted: DatePrefixStr | None = None
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
+
+
+class InstrumentPatch(RequestModel):
+    """JSON Merge Patch of an instrument."""
+
+    symbol: str | None = Field(default=None, min_length=1, max_length=100)
+    title: str | None = Field(default=None, max_length=500)
+    issuer_id: EntityId | None = None
+    adopted: DatePrefixStr | None = None
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
+
+
+class InstrumentRead(EntityMeta):
+    id: EntityId
+    symbol: str
+    title: str | None
+    issuer_id: EntityId | None
+    adopted: str | None
+    adopted_precision: str | None
+    url: str | None
+
+
+class InstrumentPage(PageMeta):
+    data: list[InstrumentRead]

@@ -1,0 +1,162 @@
+"""Instrument use cases (the only place instruments are written) and instrument reads."""
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlmodel import Session, col
+
+from app.checks import BodyChecks
+from app.claims.documents import rerender_claims
+from app.errors import NotFound
+from app.http import digest_etag, require_match
+from app.ids import new_id
+from app.instruments.schemas import (
+    InstrumentCreate,
+    InstrumentPage,
+    InstrumentPatch,
+    InstrumentRead,
+)
+from app.isodates import parse_prefix
+from app.models import Actor, ClaimInstrument, EntityType, Instrument, Operation
+from app.models.base import utcnow
+from app.pagination import decode_cursor, encode_cursor, query_scope
+from app.patching import merge_patch, validate_body
+from app.revisions.service import append_revision
+
+
+def instrument_etag(instrument_id: str, version: int) -> str:
+    return digest_etag("instrument", instrument_id, version)
+
+
+def to_read(instrument: Instrument | dict[str, Any]) -> InstrumentRead:
+    row = instrument if isinstance(instrument, dict) else instrument.model_dump()
+    return InstrumentRead.model_validate(row)
+
+
+def fetch_instrument(connection: Connection, instrument_id: str) -> InstrumentRead | None:
+    row = (
+        connection.execute(select(Instrument).where(col(Instrument.id) == instrument_id))
+        .mappings()
+        .first()
+    )
+    return to_read(dict(row)) if row else None
+
+
+def list_instruments(
+    connection: Connection, secret: str, limit: int, cursor: str | None, symbol: str | None
+) -> InstrumentPage:
+    scope = query_scope(resource="instruments", symbol=symbol)
+    statement = select(Instrument).order_by(col(Instrument.id))
+    if symbol:
+        statement = statement.where(col(Instrument.symbol) == symbol)
+    if cursor:
+        (after,) = decode_cursor(secret, scope, cursor)
+        statement = statement.where(col(Instrument.id) > after)
+    rows = connection.execute(statement.limit(limit + 1)).mappings().all()
+    data = [to_read(dict(row)) for row in rows[:limit]]
+    next_cursor = encode_cursor(secret, scope, [data[-1].id]) if len(rows) > limit else None
+    return InstrumentPage(data=data, next_cursor=next_cursor)
+
+
+def _check(session: Session, data: InstrumentCreate, instrument_id: str) -> None:
+    checks = BodyChecks()
+    holder = session.scalar(select(col(Instrument.id)).where(col(Instrument.symbol) == data.symbol))
+    if holder is not None and holder != instrument_id:
+        checks.fail("/symbol", f"Instrument {holder!r} already has the symbol {data.symbol!r}.")
+    if data.issuer_id is not None:
+        merged_into = session.execute(
+            select(col(Actor.merged_into_id)).where(col(Actor.id) == data.issuer_id)
+        ).first()
+        if merged_into is None:
+            checks.fail("/issuer_id", f"No actor with id {data.issuer_id!r}.")
+        elif merged_into[0]:
+            checks.fail(
+                "/issuer_id", f"Actor {data.issuer_id!r} was merged into {merged_into[0]!r}."
+            )
+    checks.raise_if_any()
+
+
+def _apply(instrument: Instrument, data: InstrumentCreate) -> None:
+    for field, value in data.model_dump().items():
+        setattr(instrument, field, value)
+    adopted = parse_prefix(data.adopted) if data.adopted else None
+    instrument.adopted_precision = adopted.precision if adopted else None
+    instrument.adopted_earliest = adopted.earliest if adopted else None
+    instrument.adopted_latest = adopted.latest if adopted else None
+
+
+def _record(
+    session: Session, instrument: Instrument, operation: Operation, who: str | None
+) -> None:
+    snapshot = to_read(instrument).model_dump(mode="json")
+    append_revision(
+        session, EntityType.instrument, instrument.id, instrument.version, operation, snapshot, who
+    )
+
+
+def create_instrument(
+    session: Session, data: InstrumentCreate, who: str | None, instrument_id: str | None = None
+) -> Instrument:
+    instrument = Instrument(id=instrument_id or new_id(), symbol=data.symbol)
+    _check(session, data, instrument.id)
+    _apply(instrument, data)
+    session.add(instrument)
+    session.flush()
+    _record(session, instrument, Operation.created, who)
+    session.commit()
+    return instrument
+
+
+def editable(instrument: Instrument) -> dict[str, Any]:
+    fields = set(InstrumentCreate.model_fields)
+    return InstrumentCreate.model_validate(instrument.model_dump(include=fields)).model_dump(
+        mode="json", exclude_none=True
+    )
+
+
+def update_instrument(
+    session: Session,
+    instrument_id: str,
+    patch: InstrumentPatch | dict[str, Any],
+    if_match: str | None,
+    who: str | None,
+) -> Instrument:
+    instrument = session.get(Instrument, instrument_id, with_for_update=True)
+    if instrument is None:
+        raise NotFound(f"No instrument with id {instrument_id!r}.")
+    require_match(if_match, instrument_etag(instrument.id, instrument.version), instrument.version)
+    changes = (
+        patch if isinstance(patch, dict) else patch.model_dump(mode="json", exclude_unset=True)
+    )
+    data = validate_body(InstrumentCreate, merge_patch(editable(instrument), changes))
+    if data == InstrumentCreate.model_validate(editable(instrument)):
+        return instrument  # nothing changes, so nothing is written
+    _check(session, data, instrument.id)
+    embedded_before = (instrument.symbol, instrument.title)
+    _apply(instrument, data)
+    instrument.version += 1
+    instrument.updated_at = utcnow()
+    session.flush()
+    _record(session, instrument, Operation.updated, who)
+    if embedded_before != (instrument.symbol, instrument.title):
+        citing = session.scalars(
+            select(col(ClaimInstrument.claim_id)).where(
+                col(ClaimInstrument.instrument_id) == instrument.id
+            )
+        )
+        rerender_claims(session, set(citing))
+    session.commit()
+    return instrument
+
+
+def reassign_issuer(
+    session: Session, old_actor_id: str, new_actor_id: str, who: str | None
+) -> None:
+    """After an actor merge, instruments it issued name the survivor (a new version each)."""
+    issued = session.scalars(select(Instrument).where(col(Instrument.issuer_id) == old_actor_id))
+    for instrument in issued.all():
+        instrument.issuer_id = new_actor_id
+        instrument.version += 1
+        instrument.updated_at = utcnow()
+        session.flush()
+        _record(session, instrument, Operation.updated, who)

@@ -1,0 +1,104 @@
+"""The application factory: routers, error handlers, middleware, OpenAPI details."""
+
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine
+
+from app import health
+from app.actors.routes import router as actors_router
+from app.claims.routes import router as claims_router
+from app.db import make_engine
+from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.instruments.routes import router as instruments_router
+from app.middleware import reject_unknown_query_parameters
+from app.settings import Settings, get_settings
+from app.sources.routes import router as sources_router
+from app.vocabularies.routes import router as vocabularies_router
+
+DESCRIPTION = """
+Structured claims about sanctions-relevant events, each tied to the exact passage of its
+source, to the actors involved (with aliases) and to its dates (what happened when, what was
+reported when, which deadline).
+
+* Errors are RFC 9457 `application/problem+json`, with a JSON pointer per invalid field.
+* Every GET sends an `ETag`; send it back in `If-None-Match` for a 304. Writes to an existing
+  resource need `If-Match` (428 without it, 412 when stale). Updates are JSON Merge Patch.
+* Lists are keyset-paginated: follow `next_cursor` until it is null.
+* Unknown body fields and query parameters are rejected with 422.
+"""
+
+TAGS = [
+    {"name": "claims", "description": "Claims with their actors, dates, evidence and relations."},
+    {"name": "sources", "description": "Documents and the text we hold of them."},
+    {"name": "actors", "description": "States, organisations, people and media, with aliases."},
+    {"name": "instruments", "description": "Legal instruments claims cite."},
+    {"name": "vocabularies", "description": "The open vocabularies of terms."},
+    {"name": "health", "description": "Probes for orchestrators."},
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable `{tag}_{verb}` operation ids, e.g. `claims_list`."""
+    return f"{route.tags[0]}_{route.name}"
+
+
+def _problem_content(schema: dict[str, Any]) -> None:
+    """Error responses are problem+json only; FastAPI also lists application/json."""
+    for path in schema["paths"].values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status.isdigit() and int(status) >= 400 and "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Sanctions Claims API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
+        dependencies=[Depends(reject_unknown_query_parameters)],
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    install_error_handlers(app)
+    for router in (
+        claims_router,
+        sources_router,
+        actors_router,
+        instruments_router,
+        vocabularies_router,
+        health.router,
+    ):
+        app.include_router(router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["Content-Type", "If-Match", "If-None-Match"],
+        expose_headers=["ETag", "Location", "Retry-After"],
+    )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            _problem_content(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,48 @@
+"""Table classes only. Importing this package registers every table on the metadata."""
+
+from app.models.actor import Actor, ActorAlias, ActorExternalId, AliasStrength
+from app.models.base import EntityColumns
+from app.models.claim import (
+    Claim,
+    ClaimActor,
+    ClaimDate,
+    ClaimInstrument,
+    ClaimProgram,
+    ClaimRelation,
+    ClaimStatus,
+    DateKind,
+    EvidenceSpan,
+    RelationType,
+    Stance,
+)
+from app.models.instrument import Instrument
+from app.models.revision import EntityType, Operation, Revision, RevisionCounter
+from app.models.source import Source
+from app.models.vocabulary import Vocabulary, VocabularyTerm
+
+__all__ = [
+    "Actor",
+    "ActorAlias",
+    "ActorExternalId",
+    "AliasStrength",
+    "Claim",
+    "ClaimActor",
+    "ClaimDate",
+    "ClaimInstrument",
+    "ClaimProgram",
+    "ClaimRelation",
+    "ClaimStatus",
+    "DateKind",
+    "EntityColumns",
+    "EntityType",
+    "EvidenceSpan",
+    "Instrument",
+    "Operation",
+    "RelationType",
+    "Revision",
+    "RevisionCounter",
+    "Source",
+    "Stance",
+    "Vocabulary",
+    "VocabularyTerm",
+]

@@ -1,0 +1,57 @@
+"""The revision log: one row per write to an entity, numbered in commit order."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from app.models.base import ID_LENGTH, utcnow
+
+
+class EntityType(StrEnum):
+    source = "source"
+    actor = "actor"
+    instrument = "instrument"
+    claim = "claim"
+
+
+class Operation(StrEnum):
+    created = "created"
+    updated = "updated"
+    retracted = "retracted"
+    merged = "merged"
+    deleted = "deleted"
+
+
+SNAPSHOT_TYPE = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Revision(SQLModel, table=True):
+    __tablename__ = "revision"
+    __table_args__ = (Index("ix_revision_entity", "entity_type", "entity_id", "version"),)
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    entity_type: str = Field(max_length=16)
+    entity_id: str = Field(max_length=ID_LENGTH)
+    version: int
+    operation: str = Field(max_length=16)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    recorded_by: str | None = Field(default=None, max_length=100)
+    snapshot: dict[str, Any] = Field(sa_column=Column(SNAPSHOT_TYPE, nullable=False))
+
+
+class RevisionCounter(SQLModel, table=True):
+    """A single row holding the last sequence number handed out.
+
+    Each write transaction increments it before it appends revisions; the row lock is held
+    until commit, so numbers are assigned in commit order and a reader that has seen N has
+    seen every revision below N.
+    """
+
+    __tablename__ = "revision_counter"
+
+    id: int = Field(default=1, primary_key=True)
+    last_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))

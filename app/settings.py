@@ -1,0 +1,26 @@
+"""Configuration, read once from the environment (and nothing else)."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str = "sqlite:///./data/claims.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Signs list cursors, so that every API process accepts every other's cursors.
+    # Production deployments must set their own.
+    cursor_secret: str = "change-me-in-production"
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Reads on PostgreSQL run in a small thread pool: a large one only adds GIL contention.
+    read_threads: int = Field(default=8, ge=1, le=64)
+    cors_origins: list[str] = []
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

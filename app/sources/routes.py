@@ -1,0 +1,141 @@
+"""HTTP for sources: parse, call the service, answer."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Response
+from sqlalchemy import Connection
+
+from app.db import EngineDep, SessionDep, run_read
+from app.errors import InvalidInput, NotFound
+from app.http import (
+    MERGE_PATCH_MEDIA_TYPE,
+    IfMatchHeader,
+    IfNoneMatchHeader,
+    conditional,
+    digest_etag,
+    dumps,
+    json_response,
+)
+from app.pagination import CursorQuery, LimitQuery
+from app.revisions.service import current_sequence
+from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems
+from app.sources import service
+from app.sources.schemas import SourceCreate, SourcePage, SourcePatch, SourceRead, SourceText
+
+router = APIRouter(prefix="/v1/sources", tags=["sources"])
+
+
+def _answer(read: SourceRead, status: int = 200) -> Response:
+    headers = {"Location": f"/v1/sources/{read.id}"} if status == 201 else None
+    etag = service.source_etag(read.id, read.version)
+    return json_response(dumps(read.model_dump(mode="json")), etag, status=status, headers=headers)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SourceRead,
+    summary="Create a source",
+    responses=problems(413, 503),
+)
+def create(body: SourceCreate, session: SessionDep) -> Response:
+    source = service.create_source(session, body, who=None)
+    return _answer(service.to_read(source), 201)
+
+
+@router.get(
+    "",
+    name="list",
+    response_model=SourcePage,
+    summary="List sources (without their text)",
+    responses=READ_PROBLEMS,
+)
+async def list_sources(
+    engine: EngineDep,
+    settings: SettingsDep,
+    if_none_match: IfNoneMatchHeader = None,
+    kind: Annotated[str | None, Query(max_length=64)] = None,
+    limit: int = LimitQuery,
+    cursor: str | None = CursorQuery,
+) -> Response:
+    def query(connection: Connection) -> Response:
+        etag = digest_etag("sources", current_sequence(connection), kind, limit, cursor)
+        if not_modified := conditional(if_none_match, etag):
+            return not_modified
+        page = service.list_sources(connection, settings.cursor_secret, limit, cursor, kind)
+        return json_response(page.model_dump_json().encode(), etag)
+
+    return await run_read(engine, query)
+
+
+@router.get(
+    "/{source_id}",
+    response_model=SourceRead,
+    summary="Get a source with its text",
+    responses={**READ_PROBLEMS, **problems(404)},
+)
+async def get(
+    source_id: IdPath, engine: EngineDep, if_none_match: IfNoneMatchHeader = None
+) -> Response:
+    read = await run_read(engine, lambda connection: service.fetch_source(connection, source_id))
+    if read is None:
+        raise NotFound(f"No source with id {source_id!r}.")
+    etag = service.source_etag(read.id, read.version)
+    return conditional(if_none_match, etag) or _answer(read)
+
+
+@router.get(
+    "/{source_id}/text",
+    response_model=SourceText,
+    summary="Get a passage of a source's held text",
+    description="`text[start:end]` in code points, as evidence offsets count them.",
+    responses={**READ_PROBLEMS, **problems(404)},
+)
+async def get_text(
+    source_id: IdPath,
+    engine: EngineDep,
+    if_none_match: IfNoneMatchHeader = None,
+    start: Annotated[int, Query(ge=0)] = 0,
+    end: Annotated[int | None, Query(ge=1, description="Defaults to the end of the text.")] = None,
+) -> Response:
+    read = await run_read(engine, lambda connection: service.fetch_source(connection, source_id))
+    if read is None:
+        raise NotFound(f"No source with id {source_id!r}.")
+    stop = len(read.text) if end is None else end
+    if stop > len(read.text) or stop <= start:
+        raise InvalidInput.parameter(
+            "end", f"Need start < end <= {len(read.text)} (the text's length); got {start}, {stop}."
+        )
+    passage = SourceText(source_id=read.id, start=start, end=stop, text=read.text[start:stop])
+    etag = digest_etag(service.source_etag(read.id, read.version), start, stop)
+    return conditional(if_none_match, etag) or json_response(
+        passage.model_dump_json().encode(), etag
+    )
+
+
+@router.patch(
+    "/{source_id}",
+    response_model=SourceRead,
+    summary="Update a source (JSON Merge Patch)",
+    description="The held text cannot change while evidence cites it (409).",
+    responses=problems(404, 409, 412, 413, 428, 503),
+)
+def update(
+    source_id: IdPath,
+    patch: Annotated[SourcePatch, Body(media_type=MERGE_PATCH_MEDIA_TYPE)],
+    session: SessionDep,
+    if_match: IfMatchHeader = None,
+) -> Response:
+    source = service.update_source(session, source_id, patch, if_match, who=None)
+    return _answer(service.to_read(source))
+
+
+@router.delete(
+    "/{source_id}",
+    status_code=204,
+    summary="Delete a source no evidence cites",
+    responses=problems(404, 409, 412, 428, 503),
+)
+def delete(source_id: IdPath, session: SessionDep, if_match: IfMatchHeader = None) -> Response:
+    service.delete_source(session, source_id, if_match, who=None)
+    return Response(status_code=204)

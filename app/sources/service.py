@@ -1,0 +1,164 @@
+"""Source use cases: the only place sources are written."""
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import Connection, exists, func, inspect, select
+from sqlmodel import Session, col
+
+from app.checks import BodyChecks
+from app.claims.documents import rerender_claims
+from app.errors import Conflict, NotFound
+from app.http import digest_etag, require_match
+from app.ids import new_id
+from app.isodates import parse_prefix
+from app.models import EntityType, EvidenceSpan, Operation, Source, Vocabulary
+from app.models.base import utcnow
+from app.pagination import decode_cursor, encode_cursor, query_scope
+from app.patching import merge_patch, validate_body
+from app.revisions.service import append_revision
+from app.sources.schemas import SourceCreate, SourcePage, SourcePatch, SourceRead, SourceSummary
+
+CITATION_FIELDS = ("kind", "title", "publisher", "author", "url", "published")
+
+
+def source_etag(source_id: str, version: int) -> str:
+    # A source's representation is its own row only, so id and version determine it.
+    return digest_etag("source", source_id, version)
+
+
+def to_read(source: Source | dict[str, Any]) -> SourceRead:
+    row = source if isinstance(source, dict) else source.model_dump()
+    return SourceRead.model_validate({**row, "text_length": len(row["text"])})
+
+
+def _apply(source: Source, data: SourceCreate) -> None:
+    for field, value in data.model_dump(exclude={"text"}).items():
+        setattr(source, field, value)
+    published = parse_prefix(data.published) if data.published else None
+    source.published_precision = published.precision if published else None
+    source.published_earliest = published.earliest if published else None
+    source.published_latest = published.latest if published else None
+    source.text = data.text
+    source.sha256 = hashlib.sha256(data.text.encode()).hexdigest()
+
+
+def _check(session: Session, data: SourceCreate) -> None:
+    checks = BodyChecks()
+    checks.terms(session, Vocabulary.source_kind, [("/kind", data.kind)])
+    checks.raise_if_any()
+
+
+def _record(session: Session, source: Source, operation: Operation, who: str | None) -> None:
+    snapshot = to_read(source).model_dump(mode="json")
+    append_revision(session, EntityType.source, source.id, source.version, operation, snapshot, who)
+
+
+def create_source(
+    session: Session, data: SourceCreate, who: str | None, source_id: str | None = None
+) -> Source:
+    _check(session, data)
+    source = Source(id=source_id or new_id(), text="", sha256="", kind="", title="")
+    _apply(source, data)
+    session.add(source)
+    session.flush()
+    _record(session, source, Operation.created, who)
+    session.commit()
+    return source
+
+
+def _lock(session: Session, source_id: str) -> Source:
+    source = session.get(Source, source_id, with_for_update=True)
+    if source is None:
+        raise NotFound(f"No source with id {source_id!r}.")
+    return source
+
+
+def _is_cited(session: Session, source_id: str) -> bool:
+    cited = exists().where(col(EvidenceSpan.source_id) == source_id)
+    return bool(session.scalar(select(cited)))
+
+
+def editable(source: Source) -> dict[str, Any]:
+    """The source as a create body: what a merge patch applies to."""
+    fields = set(SourceCreate.model_fields)
+    return SourceCreate.model_validate(source.model_dump(include=fields)).model_dump(
+        mode="json", exclude_none=True
+    )
+
+
+def update_source(
+    session: Session,
+    source_id: str,
+    patch: SourcePatch | dict[str, Any],
+    if_match: str | None,
+    who: str | None,
+) -> Source:
+    source = _lock(session, source_id)
+    require_match(if_match, source_etag(source.id, source.version), source.version)
+    changes = (
+        patch if isinstance(patch, dict) else patch.model_dump(mode="json", exclude_unset=True)
+    )
+    data = validate_body(SourceCreate, merge_patch(editable(source), changes))
+    if data.text != source.text and _is_cited(session, source.id):
+        raise Conflict(
+            "The held text cannot change while evidence cites it; retract or re-point "
+            "those claims' evidence first.",
+            source_id=source.id,
+        )
+    if data == SourceCreate.model_validate(editable(source)):
+        return source  # nothing changes, so nothing is written
+    citation_before = {field: getattr(source, field) for field in CITATION_FIELDS}
+    _check(session, data)
+    _apply(source, data)
+    source.version += 1
+    source.updated_at = utcnow()
+    session.flush()
+    _record(session, source, Operation.updated, who)
+    if citation_before != {field: getattr(source, field) for field in CITATION_FIELDS}:
+        cited_by = session.scalars(
+            select(col(EvidenceSpan.claim_id)).where(col(EvidenceSpan.source_id) == source.id)
+        )
+        rerender_claims(session, set(cited_by))
+    session.commit()
+    return source
+
+
+def delete_source(session: Session, source_id: str, if_match: str | None, who: str | None) -> None:
+    source = _lock(session, source_id)
+    require_match(if_match, source_etag(source.id, source.version), source.version)
+    if _is_cited(session, source.id):
+        raise Conflict("Evidence cites this source; it cannot be deleted.", source_id=source.id)
+    snapshot = to_read(source).model_dump(mode="json")
+    append_revision(
+        session, EntityType.source, source.id, source.version + 1, Operation.deleted, snapshot, who
+    )
+    session.delete(source)
+    session.commit()
+
+
+# Reads: plain SQL on a connection, run by `app.db.run_read`.
+
+
+def fetch_source(connection: Connection, source_id: str) -> SourceRead | None:
+    row = connection.execute(select(Source).where(col(Source.id) == source_id)).mappings().first()
+    return to_read(dict(row)) if row else None
+
+
+def list_sources(
+    connection: Connection, secret: str, limit: int, cursor: str | None, kind: str | None
+) -> SourcePage:
+    scope = query_scope(resource="sources", kind=kind)
+    columns = [column for column in inspect(Source).columns if column.name != "text"]
+    statement = select(*columns, func.length(col(Source.text)).label("text_length")).order_by(
+        col(Source.id)
+    )
+    if kind:
+        statement = statement.where(col(Source.kind) == kind)
+    if cursor:
+        (after,) = decode_cursor(secret, scope, cursor)
+        statement = statement.where(col(Source.id) > after)
+    rows = connection.execute(statement.limit(limit + 1)).mappings().all()
+    data = [SourceSummary.model_validate(dict(row)) for row in rows[:limit]]
+    next_cursor = encode_cursor(secret, scope, [data[-1].id]) if len(rows) > limit else None
+    return SourcePage(data=data, next_cursor=next_cursor)
