@@ -31,7 +31,7 @@ DatePrefixStr = Annotated[
     ),
     AfterValidator(_valid_prefix),
 ]
-Timestamp = Annotated[datetime, PlainSerializer(_as_utc, return_type=str)]
+Timestamp = Annotated[datetime, PlainSerializer(_as_utc, return_type=str, when_used="json")]
 EntityId = Annotated[
     str,
     Field(

@@ -14,7 +14,7 @@ from app.claims.routes import router as claims_router
 from app.db import make_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.instruments.routes import router as instruments_router
-from app.middleware import reject_unknown_query_parameters
+from app.middleware import BodySizeLimit, reject_unknown_query_parameters
 from app.settings import Settings, get_settings
 from app.sources.routes import router as sources_router
 from app.vocabularies.routes import router as vocabularies_router
@@ -65,10 +65,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
         dependencies=[Depends(reject_unknown_query_parameters)],
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.engine = engine or make_engine(
+        settings.database_url, lock_timeout_ms=settings.lock_timeout_ms
+    )
     install_error_handlers(app)
     for router in (
         claims_router,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         health.router,
     ):
         app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

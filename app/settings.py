@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     # Reads on PostgreSQL run in a small thread pool: a large one only adds GIL contention.
     read_threads: int = Field(default=8, ge=1, le=64)
     cors_origins: list[str] = []
+    # How long a write waits for a lock (SQLite's write lock, a PostgreSQL row lock) before
+    # the API gives up and answers 503 with Retry-After.
+    lock_timeout_ms: int = Field(default=5000, ge=0)
 
 
 @lru_cache

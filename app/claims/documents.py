@@ -213,4 +213,6 @@ def rerender_claims(session: Session, claim_ids: Collection[str]) -> None:
             .where(col(Claim.id) == claim_id)
             .values(document=document.decode(), etag=document_etag(document))
         )
-    session.expire_all()
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, Claim) and loaded.id in documents:
+            session.expire(loaded)  # its document changed underneath it
