@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest migrate seed openapi install clean
+.PHONY: run test lint typecheck pytest migrate seed openapi install clean lock
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
@@ -27,8 +27,8 @@ run: seed
 	$(BIN)/claims serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests migrations seeds
-	$(BIN)/ruff format --check app tests migrations seeds
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/ruff format --check app tests migrations bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -43,3 +43,13 @@ openapi: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# Regenerate the lock files after changing dependencies in pyproject.toml: the runtime lock
+# (what the Docker image installs) and the development lock constrained to match it.
+lock:
+	$(PYTHON) -m venv .lockenv && .lockenv/bin/pip install --quiet pip-tools
+	.lockenv/bin/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links \
+		-o requirements.lock pyproject.toml
+	.lockenv/bin/pip-compile -q --extra dev --extra bench --strip-extras --no-emit-index-url \
+		--no-emit-find-links -c requirements.lock -o requirements-dev.lock pyproject.toml
+	rm -rf .lockenv

@@ -11,6 +11,8 @@ from alembic.config import Config
 from rich.console import Console
 
 from app.db import make_engine
+from app.main import create_app
+from app.seeding import load_seeds
 from app.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +40,6 @@ def seed(
     / "seeds",
 ) -> None:
     """Load the seed files (idempotent: a second run changes nothing)."""
-    from app.seeding import load_seeds
-
     engine = make_engine(get_settings().database_url)
     report = load_seeds(engine, directory)
     engine.dispose()
@@ -65,8 +65,6 @@ def serve(
 @cli.command()
 def openapi() -> None:
     """Print the OpenAPI document the app serves."""
-    from app.main import create_app
-
     document = create_app().openapi()
     typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
 

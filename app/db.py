@@ -62,8 +62,12 @@ def make_engine(url: str, *, lock_timeout_ms: int = 5000) -> Engine:
     )
 
 
-def get_engine(request: Request) -> Engine:
-    """The engine `create_app` built for this application."""
+async def get_engine(request: Request) -> Engine:
+    """The engine `create_app` built for this application.
+
+    `async` although it awaits nothing: FastAPI runs plain `def` dependencies in a thread,
+    a hop the read path cannot afford on every request.
+    """
     engine: Engine = request.app.state.engine
     return engine
 

@@ -39,7 +39,7 @@ READ_PROBLEMS = {**NOT_MODIFIED, **problems()}
 WRITE_PROBLEMS = problems(404, 412, 413, 428, 503)
 
 
-def get_settings_of(request: Request) -> Settings:
+async def get_settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -1,8 +1,9 @@
 """Loading `seeds/`: fixed-id sources, actors, instruments and claims, through the services.
 
 Idempotent: an entity that exists is updated with the seed's whole body, which writes
-nothing (and appends no revision) when nothing differs. Claims are created without their
-relations first, so claims in one file can relate to each other in any order.
+nothing (and appends no revision) when nothing differs. A claim whose relations point to a
+claim not loaded yet is created without them first and gets them once every claim of its file
+exists, so claims in one file can relate to each other in any order.
 """
 
 import json
@@ -74,13 +75,19 @@ def load_file(session: Session, path: Path) -> int:
             instruments.update_instrument,
         )
         count += 1
-    for body in seed.get("claims", []):
+    seed_claims = seed.get("claims", [])
+    for body in seed_claims:
         if session.get(Claim, body["id"]) is None:
-            without_relations = {k: v for k, v in body.items() if k not in ("id", "relations")}
+            # With its relations when every target exists already (one revision), else
+            # without them; the upsert below adds them once all claims exist.
+            targets = {relation["target_id"] for relation in body.get("relations", [])}
+            ready = all(session.get(Claim, target) is not None for target in targets)
+            skipped = ("id",) if ready else ("id", "relations")
+            new_claim = {k: v for k, v in body.items() if k not in skipped}
             claims.create_claim(
-                session, ClaimCreate.model_validate(without_relations), SEED_AUTHOR, body["id"]
+                session, ClaimCreate.model_validate(new_claim), SEED_AUTHOR, body["id"]
             )
-    for body in seed.get("claims", []):
+    for body in seed_claims:
         _upsert(session, Claim, ClaimCreate, dict(body), claims.create_claim, claims.update_claim)
         count += 1
     return count

@@ -204,7 +204,8 @@ def test_every_write_appends_one_revision_with_a_snapshot_in_order(client: TestC
         (3, "retracted"),
     ]
     seqs = [r["seq"] for r in revisions]
-    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == 3
     assert revisions[1]["snapshot"]["statement"] == "Second."
     assert revisions[2]["snapshot"] == client.get(path).json()
     assert all(r["recorded_by"] is None for r in revisions)
@@ -243,3 +244,21 @@ def test_renaming_an_actor_rerenders_the_claims_that_embed_it(client: TestClient
     assert claim.json()["actors"][0]["name"] == "Democratic People's Republic of Korea"
     assert claim.headers["etag"] != claim_etag
     assert claim.json()["version"] == 1  # the claim itself did not change
+
+
+def test_resending_evidence_without_context_is_a_no_op(client: TestClient, engine: Engine) -> None:
+    world = World(client)
+    path = f"/v1/claims/{world.claim['id']}"
+    etag = client.get(path).headers["etag"]
+    bare = [
+        {k: v for k, v in span.items() if k not in ("source", "prefix", "suffix")}
+        for span in world.claim["evidence"]
+    ]
+    before = row_counts(engine)
+
+    response = _patch(client, path, {"evidence": bare}, etag)
+
+    assert response.status_code == 200
+    assert response.json()["version"] == 1
+    assert response.headers["etag"] == etag
+    assert row_counts(engine) == before

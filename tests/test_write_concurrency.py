@@ -1,5 +1,6 @@
 """Writers racing each other: one wins, the other learns why, and nothing is half-written."""
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +27,7 @@ def _race(*calls: Callable[[], Any]) -> list[Any]:
         barrier.wait()
         try:
             results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the race's outcome is what we inspect
+        except Exception as exc:  # the race's outcome is what the test inspects
             results[index] = exc
 
     threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
@@ -52,11 +53,15 @@ def test_two_updates_with_the_same_etag_exactly_one_wins(
                     session, claim_id, {"statement": statement}, etag, None
                 ).statement
 
-        results = _race(lambda: update(f"A{round_number}"), lambda: update(f"B{round_number}"))
+        results = _race(
+            functools.partial(update, f"A{round_number}"),
+            functools.partial(update, f"B{round_number}"),
+        )
 
         winners = [r for r in results if isinstance(r, str)]
         losers = [r for r in results if isinstance(r, PreconditionFailed)]
-        assert len(winners) == 1 and len(losers) == 1, results
+        assert len(winners) == 1, results
+        assert len(losers) == 1, results
         after = row_counts(engine)
         assert after["revision"] == before["revision"] + 1
         assert client.get(f"/v1/claims/{claim_id}").json()["statement"] == winners[0]

@@ -61,8 +61,7 @@ def _check_evidence(checks: BodyChecks, index: int, span: EvidenceIn, text: str)
             f"the text there is {held[:SHOWN_TEXT]!r}.",
         )
         return
-    before = text[max(0, span.start - QUOTE_CONTEXT) : span.start]
-    after = text[span.end : span.end + QUOTE_CONTEXT]
+    before, after = _context(text, span.start, span.end)
     if span.prefix is not None and not before.endswith(span.prefix):
         checks.fail(
             f"{pointer}/prefix", f"Evidence {index}: the text before the quote is {before!r}."
@@ -151,6 +150,21 @@ def _check_date_order(checks: BodyChecks, data: ClaimCreate) -> None:
                 )
 
 
+def _context(text: str, start: int, end: int) -> tuple[str, str]:
+    """The prefix and suffix stored with a span: up to 32 characters either side."""
+    return text[max(0, start - QUOTE_CONTEXT) : start], text[end : end + QUOTE_CONTEXT]
+
+
+def _as_stored(data: ClaimCreate, texts: dict[str, str]) -> ClaimCreate:
+    """The body as it would be stored: evidence context computed from the source text,
+    so a body that omits (or shortens) prefix and suffix compares equal to the claim."""
+    evidence = []
+    for span in data.evidence:
+        prefix, suffix = _context(texts[span.source_id], span.start, span.end)
+        evidence.append(span.model_copy(update={"prefix": prefix, "suffix": suffix}))
+    return data.model_copy(update={"evidence": evidence})
+
+
 def _write_children(
     session: Session, claim: Claim, data: ClaimCreate, texts: dict[str, str]
 ) -> None:
@@ -177,7 +191,7 @@ def _write_children(
             )
         )
     for i, span in enumerate(data.evidence):
-        text = texts[span.source_id]
+        prefix, suffix = _context(texts[span.source_id], span.start, span.end)
         rows.append(
             EvidenceSpan(
                 claim_id=claim.id,
@@ -186,8 +200,8 @@ def _write_children(
                 start=span.start,
                 end=span.end,
                 quote=span.quote,
-                prefix=text[max(0, span.start - QUOTE_CONTEXT) : span.start],
-                suffix=text[span.end : span.end + QUOTE_CONTEXT],
+                prefix=prefix,
+                suffix=suffix,
                 stance=span.stance,
             )
         )
@@ -276,9 +290,9 @@ def update_claim(
     before = editable(claim)
     merged = merge_patch(before, changes)
     data = validate_body(ClaimCreate, merged)
-    if data == ClaimCreate.model_validate(before):
-        return claim  # nothing changes, so nothing is written
     texts = _check(session, data, claim.id)
+    if _as_stored(data, texts) == ClaimCreate.model_validate(before):
+        return claim  # nothing changes, so nothing is written
     claim.predicate = data.predicate
     claim.statement = data.statement
     claim.modality = data.modality

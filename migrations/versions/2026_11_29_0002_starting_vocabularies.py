@@ -34,6 +34,9 @@ TERMS: dict[str, dict[str, str]] = {
         "accusation": "A party accuses another of something.",
         "sanctions_evasion": "Activity that evades or helps evade sanctions.",
         "revenue_generation": "Activity that earns revenue for a sanctioned party.",
+        "control": "A party owns, manages or controls an entity.",
+        "front_company": "A party creates or uses a company that hides who is behind an activity.",
+        "penalty": "A penalty or restriction (fine, imprisonment, loss of access) for some conduct.",
     },
     "modality": {
         "occurred": "It happened.",
@@ -47,6 +50,7 @@ TERMS: dict[str, dict[str, str]] = {
         "alleged": "Someone alleges it.",
         "denied": "Someone denies it.",
         "expected": "It is expected or predicted.",
+        "possible": "It may happen under stated conditions (a legal power or penalty), not that it did.",
     },
     "role": {
         "agent": "Who does or did it.",
@@ -60,6 +64,7 @@ TERMS: dict[str, dict[str, str]] = {
         "beneficiary": "Who benefits.",
         "supporter": "Who backed it.",
         "location": "Where it happened.",
+        "participant": "Who takes part (in talks, cooperation, an agreement).",
     },
     "actor_kind": {
         "state": "A sovereign state.",
