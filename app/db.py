@@ -1,8 +1,11 @@
 """Engines, sessions and the SQLite settings that make it a real embedded database.
 
-Writes go through a `Session` whose transaction starts with `BEGIN IMMEDIATE` on SQLite, so
-two writers never deadlock on a lock upgrade; reads use plain connections and a deferred
-`BEGIN`, so a page and the revision number its ETag derives from come from one snapshot.
+Write transactions take the one write lock first: `BEGIN IMMEDIATE` on SQLite, the revision
+counter row on PostgreSQL. Writers therefore queue in one order and can never deadlock
+(a rename that re-renders claims and a claim update that re-checks its actors would
+otherwise lock the same rows in opposite orders), and their revision numbers follow commit
+order. Reads run in one snapshot (a deferred `BEGIN` on SQLite, REPEATABLE READ READ ONLY on
+PostgreSQL), so a page and the revision number its ETag derives from agree.
 """
 
 from collections.abc import Callable, Iterator
@@ -20,6 +23,9 @@ from sqlmodel import Session
 from app.settings import get_settings
 
 T = TypeVar("T")
+
+# Execution option that marks a write transaction (see the module docstring).
+WRITES = "claims_writes"
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -40,8 +46,15 @@ def _configure_sqlite(engine: Engine, lock_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "")
-        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+        writes = connection.get_execution_options().get(WRITES, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(WRITES, False):
+            connection.exec_driver_sql("SELECT 1 FROM revision_counter WHERE id = 1 FOR UPDATE")
 
 
 def make_engine(url: str, *, lock_timeout_ms: int = 5000) -> Engine:
@@ -53,13 +66,20 @@ def make_engine(url: str, *, lock_timeout_ms: int = 5000) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         _configure_sqlite(engine, lock_timeout_ms)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,
         connect_args={"options": f"-c lock_timeout={int(lock_timeout_ms)}"},
     )
+    _configure_postgresql(engine)
+    return engine
+
+
+def for_writes(engine: Engine) -> Engine:
+    """The same engine (and pool), its transactions marked as writes."""
+    return engine.execution_options(**{WRITES: True})
 
 
 async def get_engine(request: Request) -> Engine:
@@ -77,7 +97,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 
 def write_session(engine: Engine) -> Session:
     """A session for one write use case; the service commits it."""
-    return Session(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
+    return Session(for_writes(engine), expire_on_commit=False)
 
 
 def get_session(engine: EngineDep) -> Iterator[Session]:
@@ -99,11 +119,16 @@ async def run_read(engine: Engine, query: Callable[[Connection], T]) -> T:
     SQLite answers a keyed read in microseconds, far less than a thread hop costs, so it
     runs inline on the event loop; a network database runs in a small, bounded pool.
     """
-
-    def _run() -> T:
+    if is_sqlite(engine):
         with engine.connect() as connection, connection.begin():
             return query(connection)
 
-    if is_sqlite(engine):
-        return _run()
+    def _run() -> T:
+        with engine.connect() as connection:
+            connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            with connection.begin():
+                return query(connection)
+
     return await anyio.to_thread.run_sync(_run, limiter=_read_limiter())

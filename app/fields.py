@@ -3,7 +3,14 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from app.isodates import parse_prefix
 from app.models.base import ID_LENGTH
@@ -31,7 +38,12 @@ DatePrefixStr = Annotated[
     ),
     AfterValidator(_valid_prefix),
 ]
-Timestamp = Annotated[datetime, PlainSerializer(_as_utc, return_type=str, when_used="json")]
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_as_utc, return_type=str, when_used="json"),
+    # Serialised as text, but SDKs should still see a date-time.
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 EntityId = Annotated[
     str,
     Field(

@@ -15,7 +15,7 @@ class Health(BaseModel):
     status: str
 
 
-@router.get("/healthz", summary="The process is up", response_model=Health)
+@router.get("/healthz", summary="The process is up", response_model=Health, responses=problems())
 async def live() -> Health:
     return Health(status="ok")
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from app import health
 from app.actors.routes import router as actors_router
+from app.changes.routes import router as changes_router
 from app.claims.routes import router as claims_router
 from app.db import make_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
@@ -37,6 +38,11 @@ TAGS = [
     {"name": "actors", "description": "States, organisations, people and media, with aliases."},
     {"name": "instruments", "description": "Legal instruments claims cite."},
     {"name": "vocabularies", "description": "The open vocabularies of terms."},
+    {
+        "name": "changes",
+        "description": "The change feed: every write, in commit order, resumable from a "
+        "cursor, for pollers and sync jobs.",
+    },
     {"name": "health", "description": "Probes for orchestrators."},
 ]
 
@@ -46,14 +52,31 @@ def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}_{route.name}"
 
 
-def _problem_content(schema: dict[str, Any]) -> None:
-    """Error responses are problem+json only; FastAPI also lists application/json."""
+RESPONSE_HEADERS = {
+    "ETag": {"description": "Strong validator; send back in If-None-Match or If-Match."},
+    "Cache-Control": {"description": "`no-cache`: revalidate with If-None-Match."},
+}
+CREATED_HEADERS = {"Location": {"description": "URL of the created resource."}}
+
+
+def _refine_responses(schema: dict[str, Any]) -> None:
+    """Error responses are problem+json only (FastAPI also lists application/json), and
+    successful answers declare the caching headers every one of them carries."""
     for path in schema["paths"].values():
         for operation in path.values():
+            probe = operation.get("tags") == ["health"]  # probes answer without validators
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
-                if status.isdigit() and int(status) >= 400 and "application/json" in content:
+                if not status.isdigit():
+                    continue
+                if int(status) >= 400 and "application/json" in content:
                     content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                elif int(status) in (200, 201) and content and not probe:
+                    headers = {**RESPONSE_HEADERS, **(CREATED_HEADERS if status == "201" else {})}
+                    response["headers"] = {
+                        name: {**header, "schema": {"type": "string"}}
+                        for name, header in headers.items()
+                    }
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -77,17 +100,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         actors_router,
         instruments_router,
         vocabularies_router,
+        changes_router,
         health.router,
     ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "POST", "PATCH", "DELETE"],
-        allow_headers=["Content-Type", "If-Match", "If-None-Match"],
-        expose_headers=["ETag", "Location", "Retry-After"],
-    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Location", "Retry-After"],
+        )
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -98,7 +123,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 routes=app.routes,
                 tags=app.openapi_tags,
             )
-            _problem_content(schema)
+            _refine_responses(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -3,11 +3,9 @@
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import FieldError, InvalidInput, PayloadTooLarge, problem_response
-
 
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -8,8 +8,11 @@ from sqlalchemy import Connection
 
 from app.actors import service
 from app.actors.schemas import ActorCreate, ActorMerge, ActorPage, ActorPatch, ActorRead
+from app.claims.filters import DEFAULT_STATUSES, TermValue
+from app.claims.schemas import TimelinePage
+from app.claims.timeline import TimelineQuery, kinds_or_all, surviving_actor, timeline_documents
 from app.db import EngineDep, SessionDep, run_read
-from app.errors import NotFound
+from app.errors import InvalidInput, NotFound
 from app.http import (
     MERGE_PATCH_MEDIA_TYPE,
     IfMatchHeader,
@@ -19,17 +22,32 @@ from app.http import (
     dumps,
     json_response,
 )
+from app.models import ClaimStatus, DateKind
 from app.pagination import CursorQuery, LimitQuery
 from app.revisions.service import current_sequence
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems
 
 router = APIRouter(prefix="/v1/actors", tags=["actors"])
+# scheme (a vocabulary term) and value, e.g. `ofac:20157`.
+EXTERNAL_ID_PATTERN = r"^[a-z][a-z0-9_]*:\S.*$"
 
 
 def _answer(read: ActorRead, status: int = 200) -> Response:
     headers = {"Location": f"/v1/actors/{read.id}"} if status == 201 else None
     etag = service.actor_etag(read.id, read.version)
     return json_response(dumps(read.model_dump(mode="json")), etag, status=status, headers=headers)
+
+
+def _external_id(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    scheme, _, value = text.partition(":")
+    if len(scheme) > 32 or len(value) > 100 or "\x00" in value:
+        raise InvalidInput.parameter(
+            "external_id",
+            "The scheme has at most 32 characters, the value at most 100 and no NUL.",
+        )
+    return scheme, value
 
 
 @router.post(
@@ -47,8 +65,8 @@ def create(body: ActorCreate, session: SessionDep) -> Response:
     "",
     name="list",
     response_model=ActorPage,
-    summary="List actors, optionally by name or alias",
-    responses=READ_PROBLEMS,
+    summary="List actors, optionally by name, alias or external id",
+    responses={**READ_PROBLEMS, **problems(400)},
 )
 async def list_actors(
     engine: EngineDep,
@@ -59,18 +77,31 @@ async def list_actors(
         Query(
             min_length=1,
             max_length=300,
-            description="Words of a name or alias; case, accents, punctuation and word "
-            "order do not matter.",
+            description="Words that one name or alias of the actor contains (`kor` finds "
+            "Korea); case, accents, apostrophes, punctuation and word order do not matter. "
+            "Each item's `matched` says which name matched.",
+        ),
+    ] = None,
+    external_id: Annotated[
+        str | None,
+        Query(
+            min_length=3,
+            max_length=140,
+            pattern=EXTERNAL_ID_PATTERN,
+            description="An external id as `scheme:value`, e.g. `ofac:20157` or `un_sc:KPi.076`.",
+            examples=["ofac:20157"],
         ),
     ] = None,
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
 ) -> Response:
+    wanted = service.ActorQuery(q=q, external_id=_external_id(external_id))
+
     def query(connection: Connection) -> Response:
-        etag = digest_etag("actors", current_sequence(connection), q, limit, cursor)
+        etag = digest_etag("actors", current_sequence(connection), q, external_id, limit, cursor)
         if not_modified := conditional(if_none_match, etag):
             return not_modified
-        page = service.list_actors(connection, settings.cursor_secret, limit, cursor, q)
+        page = service.list_actors(connection, settings.cursor_secret, limit, cursor, wanted)
         return json_response(page.model_dump_json().encode(), etag)
 
     return await run_read(engine, query)
@@ -127,3 +158,51 @@ def merge(
     actor_id: IdPath, body: ActorMerge, session: SessionDep, if_match: IfMatchHeader = None
 ) -> Response:
     return _answer(service.merge_actor(session, actor_id, body, if_match, who=None))
+
+
+@router.get(
+    "/{actor_id}/timeline",
+    response_model=TimelinePage,
+    summary="An actor's claims in date order",
+    description="The claims naming the actor (a merged actor's id gives its survivor's "
+    "timeline), each placed by its earliest date of the asked kinds (all kinds by default) "
+    "and carrying that date; claims without such a date are left out. Ties are in id order.",
+    responses={**READ_PROBLEMS, **problems(400, 404)},
+)
+async def timeline(
+    actor_id: IdPath,
+    engine: EngineDep,
+    settings: SettingsDep,
+    if_none_match: IfNoneMatchHeader = None,
+    date_kind: Annotated[
+        list[DateKind] | None,
+        Query(max_length=7, description="Date kinds that place claims. Repeatable; default all."),
+    ] = None,
+    role: Annotated[
+        list[TermValue] | None,
+        Query(max_length=20, description="Only claims naming the actor in this role. Repeatable."),
+    ] = None,
+    status: Annotated[
+        list[ClaimStatus] | None,
+        Query(max_length=4, description="Repeatable. Default: published and disputed."),
+    ] = None,
+    limit: int = LimitQuery,
+    cursor: str | None = CursorQuery,
+) -> Response:
+    def query(connection: Connection) -> Response:
+        survivor = surviving_actor(connection, actor_id)
+        if survivor is None:
+            raise NotFound(f"No actor with id {actor_id!r}.")
+        wanted = TimelineQuery(
+            actor_id=survivor,
+            date_kind=kinds_or_all(date_kind),
+            role=tuple(sorted(set(role or []))),
+            status=tuple(sorted({s.value for s in status})) if status else DEFAULT_STATUSES,
+        )
+        etag = digest_etag("timeline", current_sequence(connection), wanted.scope(), limit, cursor)
+        if not_modified := conditional(if_none_match, etag):
+            return not_modified
+        body = timeline_documents(connection, settings.cursor_secret, wanted, limit, cursor)
+        return json_response(body, etag)
+
+    return await run_read(engine, query)

@@ -1,5 +1,7 @@
 """Request and response bodies for actors."""
 
+from enum import StrEnum
+
 from pydantic import BaseModel, Field
 
 from app.fields import EntityId, EntityMeta, RequestModel, Term
@@ -70,5 +72,27 @@ class ActorRead(EntityMeta):
     )
 
 
+class MatchedBy(StrEnum):
+    name = "name"
+    alias = "alias"
+    external_id = "external_id"
+
+
+class ActorMatch(BaseModel):
+    """Which of the actor's names (or which external id) the query matched."""
+
+    via: MatchedBy
+    value: str = Field(examples=["DPRK"], description="The name, alias or `scheme:value`.")
+    strength: AliasStrength | None = Field(
+        description="The alias's strength; null for the canonical name or an external id."
+    )
+
+
+class ActorListItem(ActorRead):
+    matched: ActorMatch | None = Field(
+        default=None, description="Set when the list was asked with `q` or `external_id`."
+    )
+
+
 class ActorPage(PageMeta):
-    data: list[ActorRead]
+    data: list[ActorListItem]

@@ -1,11 +1,21 @@
 """Actor use cases (the only place actors are written) and actor reads."""
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, select, update
 from sqlmodel import Session, col
 
-from app.actors.schemas import ActorCreate, ActorMerge, ActorPage, ActorPatch, ActorRead
+from app.actors.schemas import (
+    ActorCreate,
+    ActorListItem,
+    ActorMatch,
+    ActorMerge,
+    ActorPage,
+    ActorPatch,
+    ActorRead,
+    MatchedBy,
+)
 from app.checks import BodyChecks
 from app.claims.documents import rerender_claims
 from app.claims.service import repoint_actor
@@ -17,6 +27,7 @@ from app.models import (
     Actor,
     ActorAlias,
     ActorExternalId,
+    AliasStrength,
     ClaimActor,
     EntityType,
     Operation,
@@ -69,24 +80,77 @@ def fetch_actor(connection: Connection, actor_id: str) -> ActorRead | None:
     return render_actors(connection, [dict(row)])[0] if row else None
 
 
+@dataclass(frozen=True)
+class ActorQuery:
+    """`q`: words that one of an actor's names contains (after `match_key`); `external_id`:
+    a `(scheme, value)` that identifies it."""
+
+    q: str | None = None
+    external_id: tuple[str, str] | None = None
+
+    @property
+    def words(self) -> list[str]:
+        return match_key(self.q).split() if self.q else []
+
+
+def _contains_all(name_key: Any, words: list[str]) -> ColumnElement[bool]:
+    return and_(*(name_key.contains(word, autoescape=True) for word in words))
+
+
+def _best_match(actor: ActorRead, name_key: str, query: ActorQuery) -> ActorMatch | None:
+    """The name the query matched: an exact name before a partial one, then the canonical
+    name, then strong aliases before weak ones."""
+    if query.external_id:
+        scheme, value = query.external_id
+        return ActorMatch(via=MatchedBy.external_id, value=f"{scheme}:{value}", strength=None)
+    if not query.q:
+        return None
+    wanted = match_key(query.q)
+    names = [(name_key, actor.name, None)] + [
+        (match_key(alias.name), alias.name, alias.strength) for alias in actor.aliases
+    ]
+    matching = [name for name in names if all(word in name[0] for word in query.words)]
+    if not matching:
+        return None
+    _, name, strength = min(
+        matching,
+        key=lambda n: (n[0] != wanted, n[2] is not None, n[2] == AliasStrength.weak),
+    )
+    via = MatchedBy.name if strength is None else MatchedBy.alias
+    return ActorMatch(via=via, value=name, strength=strength)
+
+
 def list_actors(
-    connection: Connection, secret: str, limit: int, cursor: str | None, q: str | None
+    connection: Connection, secret: str, limit: int, cursor: str | None, query: ActorQuery
 ) -> ActorPage:
-    scope = query_scope(resource="actors", q=q)
+    scope = query_scope(resource="actors", q=query.q, external_id=query.external_id)
     statement = select(Actor).where(col(Actor.merged_into_id).is_(None)).order_by(col(Actor.id))
-    if q:
-        for word in match_key(q).split():
-            in_alias = select(col(ActorAlias.actor_id)).where(
-                col(ActorAlias.name_key).contains(word)
-            )
-            statement = statement.where(
-                col(Actor.name_key).contains(word) | col(Actor.id).in_(in_alias)
-            )
+    if words := query.words:
+        # One name has to hold every word: `korea north` finds North Korea, not an actor
+        # called Korea with an alias North.
+        in_alias = select(col(ActorAlias.actor_id)).where(
+            _contains_all(col(ActorAlias.name_key), words)
+        )
+        statement = statement.where(
+            _contains_all(col(Actor.name_key), words) | col(Actor.id).in_(in_alias)
+        )
+    if query.external_id:
+        scheme, value = query.external_id
+        holder = select(col(ActorExternalId.actor_id)).where(
+            col(ActorExternalId.scheme) == scheme, col(ActorExternalId.value) == value
+        )
+        statement = statement.where(col(Actor.id).in_(holder))
     if cursor:
         (after,) = decode_cursor(secret, scope, cursor)
         statement = statement.where(col(Actor.id) > after)
     rows = [dict(row) for row in connection.execute(statement.limit(limit + 1)).mappings()]
-    data = render_actors(connection, rows[:limit])
+    page = rows[:limit]
+    data = [
+        ActorListItem.model_validate(
+            {**read.model_dump(), "matched": _best_match(read, row["name_key"], query)}
+        )
+        for read, row in zip(render_actors(connection, page), page, strict=True)
+    ]
     next_cursor = encode_cursor(secret, scope, [data[-1].id]) if len(rows) > limit else None
     return ActorPage(data=data, next_cursor=next_cursor)
 

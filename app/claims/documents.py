@@ -1,18 +1,23 @@
 """A claim's JSON document: the claim with everything it embeds, rendered from the tables.
 
-This is the one implementation of a claim's representation. It runs on every write (and
-when an embedded actor name, source citation or instrument symbol changes); reads serve
-the stored document as it is, so a lookup costs one keyed row and no serialising.
+This is the one implementation of a claim's representation, and of the text it is searched
+by (`claim.search_text`, kept beside it so the full-text index follows every write). It runs
+on every write (and when an embedded actor name, source citation or instrument symbol
+changes); reads serve the stored document as it is, so a lookup costs one keyed row and no
+serialising.
 """
 
 from collections import defaultdict
 from collections.abc import Collection
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection, select, update
 from sqlmodel import Session, col
 
+from app.claims.search import search_text
 from app.http import digest_etag
 from app.models import (
     Actor,
@@ -47,7 +52,7 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
         .join(Actor, col(Actor.id) == col(ClaimActor.actor_id))
         .where(col(ClaimActor.claim_id).in_(ids))
         .order_by(col(ClaimActor.claim_id), col(ClaimActor.position))
-    )
+    ).all()
     for claim_id, actor_id, name, kind, role in actor_rows:
         found[claim_id]["actors"].append(
             {"actor_id": actor_id, "name": name, "kind": kind, "role": role}
@@ -63,7 +68,7 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
         )
         .where(col(ClaimDate.claim_id).in_(ids))
         .order_by(col(ClaimDate.claim_id), col(ClaimDate.position))
-    )
+    ).all()
     for claim_id, kind, value, precision, earliest, latest in date_rows:
         found[claim_id]["dates"].append(
             {
@@ -94,7 +99,7 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
         .join(Source, col(Source.id) == col(EvidenceSpan.source_id))
         .where(col(EvidenceSpan.claim_id).in_(ids))
         .order_by(col(EvidenceSpan.claim_id), col(EvidenceSpan.position))
-    )
+    ).all()
     for row in span_rows:
         found[row[0]]["evidence"].append(
             {
@@ -126,7 +131,7 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
         .join(Instrument, col(Instrument.id) == col(ClaimInstrument.instrument_id))
         .where(col(ClaimInstrument.claim_id).in_(ids))
         .order_by(col(ClaimInstrument.claim_id), col(ClaimInstrument.position))
-    )
+    ).all()
     for claim_id, instrument_id, symbol, title, provision in instrument_rows:
         found[claim_id]["instruments"].append(
             {
@@ -142,25 +147,59 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
         )
         .where(col(ClaimRelation.claim_id).in_(ids))
         .order_by(col(ClaimRelation.claim_id), col(ClaimRelation.position))
-    )
+    ).all()
     for claim_id, relation, target_id in relation_rows:
         found[claim_id]["relations"].append({"relation": relation, "target_id": target_id})
     program_rows = connection.execute(
         select(col(ClaimProgram.claim_id), col(ClaimProgram.program))
         .where(col(ClaimProgram.claim_id).in_(ids))
         .order_by(col(ClaimProgram.claim_id), col(ClaimProgram.program))
-    )
+    ).all()
     for claim_id, program in program_rows:
         found[claim_id]["programs"].append(program)
     return found
 
 
-def render(connection: Connection, claims: Collection[Claim]) -> dict[str, bytes]:
-    """The documents of `claims` (rows already loaded), keyed by claim id."""
+class ClaimRow(Protocol):
+    """What rendering reads of a claim's own row: a `Claim`, or a bulk-loaded row."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def predicate(self) -> str: ...
+    @property
+    def statement(self) -> str: ...
+    @property
+    def modality(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def retraction_reason(self) -> str | None: ...
+    @property
+    def confidence(self) -> float | None: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A claim's document and the text it is searched by, rendered together."""
+
+    document: bytes
+    search_text: str
+
+
+def render_claims(connection: Connection, claims: Collection[ClaimRow]) -> dict[str, Rendered]:
+    """The documents and search texts of `claims` (rows already loaded), keyed by claim id."""
     children = _children(connection, [claim.id for claim in claims])
-    documents = {}
+    rendered = {}
     for claim in claims:
         embedded = children.get(claim.id, {})
+        evidence = embedded.get("evidence", [])
         document = {
             "id": claim.id,
             "predicate": claim.predicate,
@@ -172,15 +211,23 @@ def render(connection: Connection, claims: Collection[Claim]) -> dict[str, bytes
             "programs": embedded.get("programs", []),
             "actors": embedded.get("actors", []),
             "dates": embedded.get("dates", []),
-            "evidence": embedded.get("evidence", []),
+            "evidence": evidence,
             "instruments": embedded.get("instruments", []),
             "relations": embedded.get("relations", []),
             "version": claim.version,
             "created_at": claim.created_at,
             "updated_at": claim.updated_at,
         }
-        documents[claim.id] = orjson.dumps(document, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
-    return documents
+        rendered[claim.id] = Rendered(
+            orjson.dumps(document, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC),
+            search_text(claim.statement, (span["quote"] for span in evidence)),
+        )
+    return rendered
+
+
+def render(connection: Connection, claims: Collection[ClaimRow]) -> dict[str, bytes]:
+    """The documents of `claims` (rows already loaded), keyed by claim id."""
+    return {claim_id: r.document for claim_id, r in render_claims(connection, claims).items()}
 
 
 def document_etag(document: bytes) -> str:
@@ -190,10 +237,12 @@ def document_etag(document: bytes) -> str:
 def store_document(session: Session, claim: Claim) -> bytes:
     """Render one claim after a write to it and keep the document and its ETag."""
     session.flush()
-    document = render(session.connection(), [claim])[claim.id]
-    claim.document = document.decode()
-    claim.etag = document_etag(document)
-    return document
+    rendered = render_claims(session.connection(), [claim])[claim.id]
+    claim.document = rendered.document.decode()
+    claim.etag = document_etag(rendered.document)
+    if claim.search_text != rendered.search_text:
+        claim.search_text = rendered.search_text
+    return rendered.document
 
 
 def rerender_claims(session: Session, claim_ids: Collection[str]) -> None:
@@ -206,13 +255,13 @@ def rerender_claims(session: Session, claim_ids: Collection[str]) -> None:
         return
     session.flush()
     claims = session.scalars(select(Claim).where(col(Claim.id).in_(claim_ids))).all()
-    documents = render(session.connection(), claims)
-    for claim_id, document in documents.items():
-        session.execute(
-            update(Claim)
-            .where(col(Claim.id) == claim_id)
-            .values(document=document.decode(), etag=document_etag(document))
-        )
+    rendered = render_claims(session.connection(), claims)
+    for claim in claims:
+        document = rendered[claim.id].document
+        values: dict[str, str] = {"document": document.decode(), "etag": document_etag(document)}
+        if claim.search_text != rendered[claim.id].search_text:
+            values["search_text"] = rendered[claim.id].search_text
+        session.execute(update(Claim).where(col(Claim.id) == claim.id).values(**values))
     for loaded in list(session.identity_map.values()):
-        if isinstance(loaded, Claim) and loaded.id in documents:
+        if isinstance(loaded, Claim) and loaded.id in rendered:
             session.expire(loaded)  # its document changed underneath it

@@ -6,7 +6,19 @@ from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy import Connection
 
 from app.claims import queries, service
-from app.claims.schemas import ClaimCreate, ClaimPage, ClaimPatch, ClaimRead, ClaimRetract
+from app.claims.evidence import fetch_evidence
+from app.claims.facets import count_facets
+from app.claims.filters import ClaimFiltersDep, resolve
+from app.claims.schemas import (
+    EVIDENCE_CONTEXT,
+    ClaimCreate,
+    ClaimEvidence,
+    ClaimFacets,
+    ClaimPage,
+    ClaimPatch,
+    ClaimRead,
+    ClaimRetract,
+)
 from app.db import EngineDep, SessionDep, run_read
 from app.errors import NotFound
 from app.http import (
@@ -17,7 +29,7 @@ from app.http import (
     digest_etag,
     json_response,
 )
-from app.models import Claim, ClaimStatus, EntityType
+from app.models import Claim, EntityType
 from app.pagination import CursorQuery, LimitQuery
 from app.revisions import service as revisions
 from app.revisions.schemas import RevisionPage
@@ -47,33 +59,66 @@ def create(body: ClaimCreate, session: SessionDep) -> Response:
 
 
 @router.get(
-    "", name="list", response_model=ClaimPage, summary="List claims", responses=READ_PROBLEMS
+    "",
+    name="list",
+    response_model=ClaimPage,
+    summary="List and filter claims",
+    description="Filters combine with AND; a repeated parameter is OR within itself. Without "
+    "`status`, published and disputed claims only. An actor name that is ambiguous or "
+    "unknown is a 422 whose `candidates` lists the actors it could mean or the closest "
+    "names. `sort=id` (the default, creation order) and the date and update sorts are "
+    "keyset-paginated: walking `next_cursor` while others write serves every claim that "
+    "existed at the start exactly once, in order. `sort=date` places a claim by its "
+    "earliest date of `date_kind` and leaves out claims without one; `sort=relevance` "
+    "needs `q`, and its order (and, on SQLite, its stability under writes) differs "
+    "between databases.",
+    responses={**READ_PROBLEMS, **problems(400)},
 )
 async def list_claims(
     engine: EngineDep,
     settings: SettingsDep,
+    filters: ClaimFiltersDep,
     if_none_match: IfNoneMatchHeader = None,
-    status: Annotated[
-        list[ClaimStatus] | None,
-        Query(description="Repeatable. Default: published and disputed."),
-    ] = None,
-    predicate: Annotated[list[str] | None, Query(max_length=20, description="Repeatable.")] = None,
+    sort: Annotated[
+        queries.ClaimSort, Query(description="Page order; `-` for descending.")
+    ] = queries.ClaimSort.id,
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
 ) -> Response:
-    filters = queries.ClaimFilters(
-        status=tuple(sorted(set(status))) if status else queries.DEFAULT_STATUSES,
-        predicate=tuple(sorted(set(predicate or []))),
-    )
-
     def query(connection: Connection) -> Response:
-        etag = digest_etag(
-            "claims", revisions.current_sequence(connection), filters.scope(), limit, cursor
-        )
+        resolved = resolve(connection, filters)
+        queries.check_sort(resolved, sort)
+        scope = resolved.scope(sort=sort.value)
+        etag = digest_etag("claims", revisions.current_sequence(connection), scope, limit, cursor)
         if not_modified := conditional(if_none_match, etag):
             return not_modified
-        body = queries.list_documents(connection, settings.cursor_secret, filters, limit, cursor)
+        body = queries.list_documents(
+            connection, settings.cursor_secret, resolved, sort, limit, cursor
+        )
         return json_response(body, etag)
+
+    return await run_read(engine, query)
+
+
+@router.get(
+    "/facets",
+    response_model=ClaimFacets,
+    summary="Count the claims a filter selects, by predicate, modality, status, program, "
+    "actor and year",
+    description="Takes the filters of `GET /v1/claims`. The ETag changes with every write "
+    "and with the query.",
+    responses=READ_PROBLEMS,
+)
+async def facets(
+    engine: EngineDep, filters: ClaimFiltersDep, if_none_match: IfNoneMatchHeader = None
+) -> Response:
+    def query(connection: Connection) -> Response:
+        resolved = resolve(connection, filters)
+        etag = digest_etag("facets", revisions.current_sequence(connection), resolved.scope())
+        if not_modified := conditional(if_none_match, etag):
+            return not_modified
+        counted = count_facets(connection, resolved)
+        return json_response(counted.model_dump_json().encode(), etag)
 
     return await run_read(engine, query)
 
@@ -92,6 +137,27 @@ async def get(
         raise NotFound(f"No claim with id {claim_id!r}.")
     document, etag = found
     return conditional(if_none_match, etag) or json_response(document.encode(), etag)
+
+
+@router.get(
+    "/{claim_id}/evidence",
+    response_model=ClaimEvidence,
+    summary="A claim's evidence in context, with the citation of each source",
+    description=f"Each span with up to {EVIDENCE_CONTEXT} characters of the source's held "
+    "text on either side (fewer at the start or end of the text; a copyrighted source is "
+    "held as excerpts, so its context ends where the excerpt does).",
+    responses={**READ_PROBLEMS, **problems(404)},
+)
+async def list_evidence(
+    claim_id: IdPath, engine: EngineDep, if_none_match: IfNoneMatchHeader = None
+) -> Response:
+    found = await run_read(engine, lambda connection: fetch_evidence(connection, claim_id))
+    if found is None:
+        raise NotFound(f"No claim with id {claim_id!r}.")
+    etag, evidence = found
+    return conditional(if_none_match, etag) or json_response(
+        evidence.model_dump_json().encode(), etag
+    )
 
 
 @router.patch(

@@ -1,10 +1,11 @@
 """Request and response bodies for claims."""
 
+from datetime import date
 from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel, Term
+from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel, Term, Timestamp
 from app.isodates import Precision
 from app.models import ClaimStatus, DateKind, RelationType, Stance
 from app.pagination import PageMeta
@@ -132,8 +133,8 @@ class ClaimDateRead(BaseModel):
     kind: DateKind
     value: str = Field(examples=["2019-12"])
     precision: Precision
-    earliest: str = Field(description="First day the value can mean.", examples=["2019-12-01"])
-    latest: str = Field(description="Last day the value can mean.", examples=["2019-12-31"])
+    earliest: date = Field(description="First day the value can mean.", examples=["2019-12-01"])
+    latest: date = Field(description="Last day the value can mean.", examples=["2019-12-31"])
 
 
 class CitedSource(BaseModel):
@@ -186,3 +187,78 @@ class ClaimRead(EntityMeta):
 
 class ClaimPage(PageMeta):
     data: list[ClaimRead]
+
+
+# Read-only views: facets, evidence in context, actor timelines.
+
+
+class TermCount(BaseModel):
+    value: str = Field(examples=["obligation"])
+    count: int = Field(ge=0, description="Claims with this value.")
+
+
+class ActorCount(BaseModel):
+    actor_id: EntityId
+    name: str = Field(examples=["North Korea"])
+    count: int = Field(ge=0, description="Claims naming this actor (in any role).")
+
+
+class YearCount(BaseModel):
+    year: int = Field(examples=[2019])
+    count: int = Field(ge=0, description="Claims with a date of `date_kind` in this year.")
+
+
+class ClaimFacets(BaseModel):
+    """Counts of the claims the filters select; each value counts distinct claims, best
+    first."""
+
+    total: int = Field(ge=0, description="Claims the filters select.")
+    date_kind: DateKind = Field(description="The date kind the `year` counts are of.")
+    predicate: list[TermCount]
+    modality: list[TermCount]
+    status: list[TermCount]
+    program: list[TermCount]
+    actor: list[ActorCount] = Field(description="The 20 actors named by most claims.")
+    year: list[YearCount] = Field(
+        description="Years of the claims' dates of `date_kind` (within `date_from`/`date_to` "
+        "when given), in year order."
+    )
+
+
+EVIDENCE_CONTEXT = 200
+
+
+class EvidenceCitation(CitedSource):
+    id: EntityId
+    language: str | None
+    retrieved_at: Timestamp | None
+
+
+class EvidenceInContext(BaseModel):
+    position: int = Field(ge=0, description="The span's place in the claim's evidence list.")
+    source_id: EntityId
+    start: int
+    end: int
+    quote: str = Field(description="Exactly `text[start:end]` of the source's held text.")
+    stance: Stance
+    context_before: str = Field(
+        description=f"Up to {EVIDENCE_CONTEXT} characters of held text just before the quote."
+    )
+    context_after: str = Field(
+        description=f"Up to {EVIDENCE_CONTEXT} characters of held text just after the quote."
+    )
+    source: EvidenceCitation
+
+
+class ClaimEvidence(BaseModel):
+    claim_id: EntityId
+    data: list[EvidenceInContext]
+
+
+class TimelineItem(BaseModel):
+    date: ClaimDateRead = Field(description="The claim's date that placed it here.")
+    claim: ClaimRead
+
+
+class TimelinePage(PageMeta):
+    data: list[TimelineItem]

@@ -7,7 +7,7 @@ and an update replaces a child list whole (JSON Merge Patch semantics).
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlalchemy import CheckConstraint, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import ID_LENGTH, EntityColumns
@@ -53,6 +53,7 @@ class Claim(EntityColumns, table=True):
     __table_args__ = (
         _one_of("status", ClaimStatus),
         CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence"),
+        Index("ix_claim_updated_at_id", "updated_at", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=ID_LENGTH)
@@ -66,6 +67,11 @@ class Claim(EntityColumns, table=True):
     # (and when an embedded name changes), so a read is one keyed row and no serialising.
     document: str = Field(sa_column=Column(Text, nullable=False))
     etag: str = Field(max_length=32)
+    # The statement and evidence quotes as normalised words (app/claims/search.py), kept with
+    # the document; the full-text index (FTS5 or a tsvector, made by hand) is built on it.
+    search_text: str = Field(
+        default="", sa_column=Column(Text, nullable=False, server_default=text("''"))
+    )
 
 
 class ClaimActor(SQLModel, table=True):

@@ -1,0 +1,218 @@
+"""What SDK generators rely on in our OpenAPI document.
+
+Valid OpenAPI; one stable `{tag}_{verb}` operation id, a summary and one declared tag per
+operation; one error shape (problem+json, the Problem schema) on every error response; the
+conditional-request headers on the operations that honour them; merge-patch bodies.
+"""
+
+import re
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from app.main import create_app
+from app.settings import Settings
+
+OPERATION_ID = re.compile(r"^[a-z]+_[a-z_]+$")
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+MERGE_PATCH = "application/merge-patch+json"
+UNCONDITIONAL = {"health_live", "health_ready"}
+METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('openapi') / 'unused.db'}"
+    served: dict[str, Any] = create_app(Settings(database_url=url)).openapi()
+    return served
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def _header(operation: dict[str, Any], name: str) -> dict[str, Any] | None:
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "header" and parameter["name"].lower() == name.lower():
+            found: dict[str, Any] = parameter
+            return found
+    return None
+
+
+def _updates_an_existing_resource(method: str, path: str) -> bool:
+    """PATCH/PUT/DELETE on an item, or a POST action on one (`/claims/{id}/retract`)."""
+    return "{" in path and method in {"patch", "put", "delete", "post"}
+
+
+def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+def test_operation_ids_are_unique_tag_verb_names(document: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _, _, operation in operations(document)]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for method, path, operation in operations(document):
+        operation_id = operation["operationId"]
+        assert OPERATION_ID.match(operation_id), (method, path, operation_id)
+        assert operation_id.startswith(operation["tags"][0] + "_"), (method, path, operation_id)
+
+
+def test_every_operation_has_a_summary_and_one_declared_tag(document: dict[str, Any]) -> None:
+    declared = {tag["name"]: tag for tag in document["tags"]}
+    assert all(tag.get("description") for tag in declared.values())
+    for method, path, operation in operations(document):
+        assert operation.get("summary", "").strip(), (method, path)
+        assert len(operation.get("tags", [])) == 1, (method, path, operation.get("tags"))
+        assert operation["tags"][0] in declared, (method, path)
+    used = {operation["tags"][0] for _, _, operation in operations(document)}
+    assert used == set(declared), "a declared tag has no operation, or the reverse"
+
+
+def test_every_error_response_is_a_problem(document: dict[str, Any]) -> None:
+    assert "Problem" in document["components"]["schemas"]
+    for method, path, operation in operations(document):
+        for status, response in operation["responses"].items():
+            if status.isdigit() and int(status) >= 400:
+                assert response.get("description"), (method, path, status)
+                content = response.get("content", {})
+                assert set(content) == {PROBLEM_MEDIA_TYPE}, (method, path, status, set(content))
+                assert content[PROBLEM_MEDIA_TYPE]["schema"] == PROBLEM, (method, path, status)
+
+
+def test_every_operation_with_parameters_or_a_body_documents_422(
+    document: dict[str, Any],
+) -> None:
+    for method, path, operation in operations(document):
+        if operation.get("parameters") or operation.get("requestBody"):
+            assert "422" in operation["responses"], (method, path)
+
+
+def test_success_responses_are_json_with_a_schema(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        successes = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
+        assert successes, (method, path)
+        for status, response in successes.items():
+            if status == "204":
+                assert "content" not in response, (method, path)
+                continue
+            schema = response["content"]["application/json"]["schema"]
+            assert schema.get("$ref", "").startswith("#/components/schemas/"), (method, path)
+
+
+def test_conditional_reads_declare_if_none_match_and_304(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        if method != "get" or operation["operationId"] in UNCONDITIONAL:
+            continue
+        header = _header(operation, "If-None-Match")
+        assert header is not None, (method, path)
+        assert header["required"] is False
+        assert header["schema"]["anyOf"][0]["type"] == "string"
+        assert "304" in operation["responses"], (method, path)
+
+
+def test_writes_to_existing_resources_declare_if_match_412_and_428(
+    document: dict[str, Any],
+) -> None:
+    writes = [
+        (method, path, operation)
+        for method, path, operation in operations(document)
+        if _updates_an_existing_resource(method, path)
+    ]
+    assert {operation["operationId"] for _, _, operation in writes} == {
+        "sources_update",
+        "sources_delete",
+        "actors_update",
+        "actors_merge",
+        "instruments_update",
+        "claims_update",
+        "claims_retract",
+    }
+    for method, path, operation in writes:
+        header = _header(operation, "If-Match")
+        assert header is not None, (method, path)
+        # Optional in the document so that a missing header is a documented 428, not a 422.
+        assert header["required"] is False
+        assert "428" in header["description"]
+        assert "412" in header["description"]
+        for status in ("404", "412", "428"):
+            assert status in operation["responses"], (method, path, status)
+
+
+def test_creates_take_no_if_match(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        if method == "post" and "{" not in path:
+            assert _header(operation, "If-Match") is None, (method, path)
+
+
+def test_updates_are_json_merge_patch(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        if method == "patch":
+            content = operation["requestBody"]["content"]
+            assert set(content) == {MERGE_PATCH}, (path, set(content))
+            assert operation["requestBody"]["required"] is True
+
+
+def test_the_change_feed_is_documented(document: dict[str, Any]) -> None:
+    operation = document["paths"]["/v1/changes"]["get"]
+    assert operation["operationId"] == "changes_list"
+    assert operation["tags"] == ["changes"]
+    parameters = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+    assert set(parameters) == {"after", "limit", "entity_type", "fields", "wait"}
+    limit = parameters["limit"]["schema"]
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 1000, 100)
+    wait = parameters["wait"]["schema"]
+    assert (wait["minimum"], wait["maximum"], wait["default"]) == (0, 30, 0)
+    schemas = document["components"]["schemas"]
+    entity_type = parameters["entity_type"]["schema"]["anyOf"][0]
+    assert entity_type["type"] == "array"
+    assert schemas["EntityType"]["enum"] == ["source", "actor", "instrument", "claim"]
+    assert set(schemas["Operation"]["enum"]) == {
+        "created",
+        "updated",
+        "retracted",
+        "merged",
+        "deleted",
+    }
+    assert set(schemas["ChangeFields"]["enum"]) == {"full", "ids"}
+    for status in ("200", "304", "400", "422"):
+        assert status in operation["responses"]
+    feed = schemas["ChangeFeed"]
+    assert set(feed["required"]) == {"data", "next_cursor"}
+    assert feed["properties"]["next_cursor"]["type"] == "string"  # never null
+    change = schemas["Change"]
+    assert "snapshot" not in change["required"]
+    assert change["properties"]["snapshot"]["type"] == "object"  # absent, never null
+    assert set(change["required"]) == {
+        "seq",
+        "entity_type",
+        "entity_id",
+        "operation",
+        "version",
+        "recorded_at",
+        "recorded_by",
+    }
+
+
+def _string_members(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    members = schema.get("anyOf", [schema])
+    return [member for member in members if member.get("type") == "string"]
+
+
+def test_every_timestamp_is_declared_date_time(document: dict[str, Any]) -> None:
+    undeclared = [
+        f"{name}.{field}"
+        for name, schema in document["components"]["schemas"].items()
+        for field, definition in schema.get("properties", {}).items()
+        if field.endswith("_at")
+        for member in _string_members(definition)
+        if member.get("format") != "date-time"
+    ]
+    assert not undeclared, undeclared

@@ -1,0 +1,95 @@
+"""GET /v1/actors/{id}/timeline: an actor's claims in date order, with the placing date."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.test_queries import Analyst, analyst  # noqa: F401 - the fixture
+
+
+def _walk(client: TestClient, actor_id: str, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        response = client.get(
+            f"/v1/actors/{actor_id}/timeline", params={**params, "limit": 2, "cursor": cursor}
+        )
+        assert response.status_code == 200, response.text
+        items += response.json()["data"]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def test_timeline_in_date_order_with_the_placing_date(
+    client: TestClient,
+    analyst: Analyst,  # noqa: F811
+) -> None:
+    items = _walk(client, analyst.north_korea)
+    assert [
+        (item["claim"]["id"], item["date"]["kind"], item["date"]["value"]) for item in items
+    ] == [
+        (analyst.deadline_2019, "adopted", "2017-12-22"),
+        (analyst.denial_2019, "occurred", "2019"),
+        (analyst.deadline_2021, "deadline", "2021"),
+        (analyst.recognition, "occurred", "2022-07"),
+        (analyst.rupture, "occurred", "2022-07-13"),
+        (analyst.labourers, "reported", "2022-08-17"),
+    ]
+    assert items[3]["date"] == {
+        "kind": "occurred",
+        "value": "2022-07",
+        "precision": "month",
+        "earliest": "2022-07-01",
+        "latest": "2022-07-31",
+    }
+    assert items[3]["claim"] == client.get(f"/v1/claims/{analyst.recognition}").json()
+
+
+def test_timeline_by_date_kind_and_role(client: TestClient, analyst: Analyst) -> None:  # noqa: F811
+    reported = _walk(client, analyst.north_korea, date_kind="reported")
+    assert [item["claim"]["id"] for item in reported] == [
+        analyst.denial_2019,
+        analyst.recognition,
+        analyst.rupture,
+        *sorted([analyst.deadline_2019, analyst.labourers, analyst.deadline_2021]),
+    ]
+    assert {item["date"]["kind"] for item in reported} == {"reported"}
+    as_agent = _walk(client, analyst.north_korea, role="agent")
+    assert [item["claim"]["id"] for item in as_agent] == [analyst.recognition]
+    deadlines = _walk(client, analyst.north_korea, date_kind=["deadline", "adopted"])
+    assert [item["claim"]["id"] for item in deadlines] == [
+        analyst.deadline_2019,
+        analyst.deadline_2021,
+    ]
+    retracted = _walk(client, analyst.north_korea, status="retracted")
+    assert [item["claim"]["id"] for item in retracted] == [analyst.retracted]
+
+
+def test_timeline_of_merged_and_unknown_actors(client: TestClient, analyst: Analyst) -> None:  # noqa: F811
+    duplicate = analyst.actor("state", "Korea (North)", [])
+    etag = client.get(f"/v1/actors/{duplicate}").headers["ETag"]
+    client.post(
+        f"/v1/actors/{duplicate}/merge",
+        json={"into": analyst.north_korea},
+        headers={"If-Match": etag},
+    )
+    assert _walk(client, duplicate) == _walk(client, analyst.north_korea)
+    missing = client.get("/v1/actors/0190a000-0000-7000-8000-00000000dead/timeline")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_timeline_cursor_and_etag(client: TestClient, analyst: Analyst) -> None:  # noqa: F811
+    path = f"/v1/actors/{analyst.north_korea}/timeline"
+    first = client.get(path, params={"limit": 2})
+    cursor = first.json()["next_cursor"]
+    assert client.get(path, params={"limit": 4, "cursor": cursor}).status_code == 200
+    other = client.get(path, params={"date_kind": "reported", "cursor": cursor})
+    assert other.status_code == 400
+    elsewhere = client.get(f"/v1/actors/{analyst.russia}/timeline", params={"cursor": cursor})
+    assert elsewhere.status_code == 400
+    etag = first.headers["ETag"]
+    cached = client.get(path, params={"limit": 2}, headers={"If-None-Match": etag})
+    assert cached.status_code == 304
+    assert client.get(path, params={"date_kind": "someday"}).status_code == 422
