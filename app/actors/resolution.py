@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import Connection, Select, String, func, literal, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -43,9 +53,11 @@ class NameHit:
         return _RANK["id"] if self.via == "id" else _RANK[self.strength]
 
 
-def _hits(connection: Connection, values: Sequence[str]) -> list[NameHit]:
-    """Every id, name and alias matching any of `values`, mapped to surviving actors."""
-    keys = sorted({match_key(value) for value in values} - {""})
+def _hits_statement() -> Select[Any]:
+    """Every id, name and alias matching the `values` (ids) or `keys` (match keys), with the
+    actor each one names after merges. Built once: building it costs more than running it."""
+    values: BindParameter[str] = bindparam("values", expanding=True)
+    keys: BindParameter[str] = bindparam("keys", expanding=True)
     by_id: Select[Any] = select(
         col(Actor.id).label("actor_id"),
         col(Actor.id).label("key"),
@@ -70,7 +82,7 @@ def _hits(connection: Connection, values: Sequence[str]) -> list[NameHit]:
     found = union_all(by_id, by_name, by_alias).subquery("found")
     named = aliased(Actor, name="named")
     survivor = aliased(Actor, name="survivor")
-    statement = (
+    return (
         select(
             found.c.key,
             found.c.via,
@@ -82,7 +94,16 @@ def _hits(connection: Connection, values: Sequence[str]) -> list[NameHit]:
         .join(named, col(named.id) == found.c.actor_id)
         .join(survivor, col(survivor.id) == func.coalesce(named.merged_into_id, named.id))
     )
-    return [NameHit(*row) for row in connection.execute(statement)]
+
+
+_HITS = _hits_statement()
+
+
+def _hits(connection: Connection, values: Sequence[str]) -> list[NameHit]:
+    """Every id, name and alias matching any of `values`, mapped to surviving actors."""
+    keys = sorted({match_key(value) for value in values} - {""})
+    rows = connection.execute(_HITS, {"values": list(values), "keys": keys})
+    return [NameHit(*row) for row in rows]
 
 
 def _closest(connection: Connection, value: str) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    bindparam,
     exists,
     func,
     or_,
@@ -31,6 +32,7 @@ from sqlmodel import col
 
 from app.claims.filters import ClaimFilters
 from app.claims.search import match_condition, ranked_source, relevance_condition
+from app.db import fetch_first
 from app.errors import BadRequest, InvalidInput
 from app.models import (
     Claim,
@@ -54,11 +56,14 @@ class ClaimSort(StrEnum):
     relevance = "relevance"
 
 
+_DOCUMENT_BY_ID = select(col(Claim.document), col(Claim.etag)).where(
+    col(Claim.id) == bindparam("claim_id")
+)
+
+
 def fetch_document(connection: Connection, claim_id: str) -> tuple[str, str] | None:
-    """The claim's stored document and ETag."""
-    row = connection.execute(
-        select(col(Claim.document), col(Claim.etag)).where(col(Claim.id) == claim_id)
-    ).first()
+    """The claim's stored document and ETag: the lookup every dashboard makes most."""
+    row = fetch_first(connection, _DOCUMENT_BY_ID, {"claim_id": claim_id})
     return (row[0], row[1]) if row else None
 
 

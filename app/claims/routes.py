@@ -132,7 +132,9 @@ async def facets(
 async def get(
     claim_id: IdPath, engine: EngineDep, if_none_match: IfNoneMatchHeader = None
 ) -> Response:
-    found = await run_read(engine, lambda connection: queries.fetch_document(connection, claim_id))
+    found = await run_read(
+        engine, lambda connection: queries.fetch_document(connection, claim_id), snapshot=False
+    )
     if found is None:
         raise NotFound(f"No claim with id {claim_id!r}.")
     document, etag = found
