@@ -31,7 +31,11 @@ SNAPSHOT_TYPE = JSON().with_variant(JSONB(), "postgresql")
 
 class Revision(SQLModel, table=True):
     __tablename__ = "revision"
-    __table_args__ = (Index("ix_revision_entity", "entity_type", "entity_id", "version"),)
+    __table_args__ = (
+        Index("ix_revision_entity", "entity_type", "entity_id", "version"),
+        # The change feed filtered by entity type walks this instead of the whole log.
+        Index("ix_revision_entity_type_seq", "entity_type", "seq"),
+    )
 
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     entity_type: str = Field(max_length=16)
