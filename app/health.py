@@ -1,14 +1,13 @@
 """Liveness and readiness probes."""
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.db import EngineDep, run_read
 from app.errors import ServiceBusy
-from app.routing import problems
+from app.routing import problems, resource_router
 
-router = APIRouter(tags=["health"])
+router = resource_router("", "health")
 
 
 class Health(BaseModel):

@@ -1,6 +1,9 @@
-"""Middleware and app-wide dependencies that guard every request."""
+"""Middleware and the route class that guard every request."""
 
-from fastapi import Request
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,27 +71,33 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-_declared: dict[int, frozenset[str]] = {}
+class StrictQueryRoute(APIRoute):
+    """A route that refuses query parameters it does not declare (422).
+
+    A typo such as `actr=` must be an error, never a silently unfiltered answer. The check
+    wraps the handler instead of being a dependency: solving one more dependency on every
+    request costs more than the check itself.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        declared = frozenset(_query_names(self.dependant))
+
+        async def strict_handler(request: Request) -> Response:
+            if request.scope["query_string"]:
+                unknown = sorted(set(request.query_params) - declared)
+                if unknown:
+                    raise _unknown_parameters(unknown)
+            return await handler(request)
+
+        return strict_handler
 
 
-def _declared_query_parameters(route: APIRoute) -> frozenset[str]:
-    # Routes live as long as the app and are not hashable: key them by identity.
-    if id(route) not in _declared:
-        _declared[id(route)] = frozenset(_query_names(route.dependant))
-    return _declared[id(route)]
-
-
-async def reject_unknown_query_parameters(request: Request) -> None:
-    """A typo such as `actr=` is a 422, never a silently unfiltered answer."""
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
-    unknown = sorted(set(request.query_params) - _declared_query_parameters(route))
-    if unknown:
-        raise InvalidInput(
-            f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
-            errors=[
-                FieldError(parameter=name, detail="Unknown query parameter for this operation")
-                for name in unknown
-            ],
-        )
+def _unknown_parameters(unknown: list[str]) -> InvalidInput:
+    return InvalidInput(
+        f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
+        errors=[
+            FieldError(parameter=name, detail="Unknown query parameter for this operation")
+            for name in unknown
+        ],
+    )

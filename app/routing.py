@@ -2,9 +2,11 @@
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.routing import APIRoute
 
 from app.errors import PROBLEM_MEDIA_TYPE, Problem
+from app.middleware import StrictQueryRoute
 from app.models.base import ID_LENGTH
 from app.settings import Settings
 
@@ -46,3 +48,19 @@ async def get_settings_of(request: Request) -> Settings:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_of)]
 IdPath = Annotated[str, Path(min_length=1, max_length=ID_LENGTH, description="The resource's id.")]
+
+
+def resource_router(prefix: str, tag: str) -> APIRouter:
+    """The router of one resource family: one tag, `{tag}_{verb}` operation ids, and
+    routes that refuse unknown query parameters."""
+    return APIRouter(
+        prefix=prefix,
+        tags=[tag],
+        route_class=StrictQueryRoute,
+        generate_unique_id_function=operation_id,
+    )
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable `{tag}_{verb}` operation ids, e.g. `claims_list`."""
+    return f"{route.tags[0]}_{route.name}"

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import Body, Query, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Connection
 
@@ -25,9 +25,9 @@ from app.http import (
 from app.models import ClaimStatus, DateKind
 from app.pagination import CursorQuery, LimitQuery
 from app.revisions.service import current_sequence
-from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems
+from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 
-router = APIRouter(prefix="/v1/actors", tags=["actors"])
+router = resource_router("/v1/actors", "actors")
 # scheme (a vocabulary term) and value, e.g. `ofac:20157`.
 EXTERNAL_ID_PATTERN = r"^[a-z][a-z0-9_]*:\S.*$"
 

@@ -4,7 +4,7 @@ import time
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from sqlalchemy import Connection
 
 from app.changes import service
@@ -19,9 +19,9 @@ from app.db import EngineDep, run_read
 from app.http import IfNoneMatchHeader, conditional, digest_etag, json_response, matches_none
 from app.models import EntityType
 from app.revisions.service import current_sequence
-from app.routing import READ_PROBLEMS, SettingsDep, problems
+from app.routing import READ_PROBLEMS, SettingsDep, problems, resource_router
 
-router = APIRouter(prefix="/v1/changes", tags=["changes"])
+router = resource_router("/v1/changes", "changes")
 
 DESCRIPTION = f"""
 Every write to a source, actor, instrument or claim, oldest first, in the order the writes

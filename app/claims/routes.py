@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import Body, Query, Response
 from sqlalchemy import Connection
 
 from app.claims import queries, service
@@ -33,9 +33,9 @@ from app.models import Claim, EntityType
 from app.pagination import CursorQuery, LimitQuery
 from app.revisions import service as revisions
 from app.revisions.schemas import RevisionPage
-from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems
+from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 
-router = APIRouter(prefix="/v1/claims", tags=["claims"])
+router = resource_router("/v1/claims", "claims")
 
 WRITE_PROBLEMS = problems(404, 412, 413, 428, 503)
 

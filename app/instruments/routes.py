@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import Body, Query, Response
 from sqlalchemy import Connection
 
 from app.db import EngineDep, SessionDep, run_read
@@ -25,9 +25,9 @@ from app.instruments.schemas import (
 )
 from app.pagination import CursorQuery, LimitQuery
 from app.revisions.service import current_sequence
-from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems
+from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 
-router = APIRouter(prefix="/v1/instruments", tags=["instruments"])
+router = resource_router("/v1/instruments", "instruments")
 
 
 def _answer(read: InstrumentRead, status: int = 200) -> Response:

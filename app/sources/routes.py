@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import Body, Query, Response
 from sqlalchemy import Connection
 
 from app.db import EngineDep, SessionDep, run_read
@@ -18,11 +18,11 @@ from app.http import (
 )
 from app.pagination import CursorQuery, LimitQuery
 from app.revisions.service import current_sequence
-from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems
+from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 from app.sources import service
 from app.sources.schemas import SourceCreate, SourcePage, SourcePatch, SourceRead, SourceText
 
-router = APIRouter(prefix="/v1/sources", tags=["sources"])
+router = resource_router("/v1/sources", "sources")
 
 
 def _answer(read: SourceRead, status: int = 200) -> Response:

@@ -2,17 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sqlalchemy import Connection
 
 from app.db import EngineDep, SessionDep, run_read
 from app.http import IfNoneMatchHeader, conditional, digest_etag, json_response
 from app.models import Vocabulary
-from app.routing import READ_PROBLEMS, problems
+from app.routing import READ_PROBLEMS, problems, resource_router
 from app.vocabularies import service
 from app.vocabularies.schemas import TermCreate, TermRead, VocabularyList
 
-router = APIRouter(prefix="/v1/vocabularies", tags=["vocabularies"])
+router = resource_router("/v1/vocabularies", "vocabularies")
 
 
 @router.get(
