@@ -145,3 +145,37 @@ def test_timeline_starts_from_the_actors_claims(
     if engine.dialect.name == "sqlite":
         assert "SCAN placed" not in plan, plan
         assert "SCAN claim " not in plan, plan
+
+
+def test_actor_and_date_range_checks_each_claim_by_its_own_dates(
+    client: TestClient, engine: Engine, dataset: Dataset
+) -> None:
+    north_korea = _named(dataset, "North Korea")
+    plan = _page_plan(
+        client,
+        engine,
+        actor=north_korea,
+        date_kind="occurred",
+        date_from="2019-01-01",
+        date_to="2021-12-31",
+    )
+    if engine.dialect.name == "sqlite":
+        # The actor's claims drive; their dates are found by primary key, not by listing
+        # every claim of any actor dated in the range.
+        assert "ix_claim_actor_actor_id_role" in plan, plan
+        assert "sqlite_autoindex_claim_date_1 (claim_id=?)" in plan, plan
+    else:
+        scans = set(_scans([json.loads(line) for line in plan.splitlines()]))
+        assert ("Seq Scan", "claim_date") not in scans, plan
+
+
+def _scans(plan: Any) -> Iterator[tuple[str, str]]:
+    """(node type, relation) of every node of a PostgreSQL JSON plan."""
+    if isinstance(plan, list):
+        for item in plan:
+            yield from _scans(item)
+    elif isinstance(plan, dict):
+        if "Relation Name" in plan:
+            yield plan["Node Type"], plan["Relation Name"]
+        for value in plan.values():
+            yield from _scans(value)
