@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, insert, update
 from sqlmodel import SQLModel
 
 from app.actors.schemas import ActorRead
+from app.claims.actor_dates import index_actor_dates
 from app.claims.documents import document_etag, render_claims
 from app.claims.schemas import QUOTE_CONTEXT
 from app.claims.search import search_text
@@ -321,6 +322,7 @@ def _load_claims(
     for name, child_rows in children.items():
         if child_rows:
             _insert(connection, name, child_rows)
+    index_actor_dates(connection, [c.id for c in claims])
 
     rendered = render_claims(connection, rows)
     claim = _table("claim")

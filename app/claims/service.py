@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
 from app.checks import BodyChecks
+from app.claims.actor_dates import index_actor_dates
 from app.claims.documents import store_document
 from app.claims.schemas import QUOTE_CONTEXT, ClaimCreate, ClaimPatch, ClaimRetract, EvidenceIn
 from app.errors import NotFound
@@ -217,6 +218,8 @@ def _write_children(
     ]
     session.flush()
     session.add_all(rows)
+    session.flush()
+    index_actor_dates(session.connection(), [claim.id])
 
 
 def _record(
@@ -335,6 +338,7 @@ def repoint_actor(session: Session, old_actor_id: str, new_actor_id: str, who: s
         .where(col(ClaimActor.actor_id) == old_actor_id)
         .values(actor_id=new_actor_id)
     )
+    index_actor_dates(session.connection(), claim_ids)
     for claim_id in sorted(claim_ids):
         claim = lock_claim(session, claim_id)
         claim.version += 1

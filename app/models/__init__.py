@@ -5,6 +5,7 @@ from app.models.base import EntityColumns
 from app.models.claim import (
     Claim,
     ClaimActor,
+    ClaimActorDate,
     ClaimDate,
     ClaimInstrument,
     ClaimProgram,
@@ -27,6 +28,7 @@ __all__ = [
     "AliasStrength",
     "Claim",
     "ClaimActor",
+    "ClaimActorDate",
     "ClaimDate",
     "ClaimInstrument",
     "ClaimProgram",

@@ -161,3 +161,33 @@ class ClaimRelation(SQLModel, table=True):
     position: int = Field(primary_key=True)
     relation: str = Field(max_length=16)
     target_id: str = Field(foreign_key="claim.id", max_length=ID_LENGTH)
+
+
+class ClaimActorDate(SQLModel, table=True):
+    """Every (actor, dated) pair of a claim, derived from claim_actor × claim_date on write.
+
+    The question compliance asks most, "what do we hold about actor X in this period",
+    is then one range scan of (actor, kind, earliest) instead of intersecting all of the
+    actor's claims with all claims dated in the period. Maintained by
+    `app.claims.actor_dates.index_actor_dates`; never written directly.
+    """
+
+    __tablename__ = "claim_actor_date"
+    __table_args__ = (
+        Index(
+            "ix_claim_actor_date_actor_id_kind_earliest",
+            "actor_id",
+            "kind",
+            "earliest",
+            "latest",
+            "claim_id",
+        ),
+    )
+
+    claim_id: str = Field(
+        foreign_key="claim.id", primary_key=True, max_length=ID_LENGTH, ondelete="CASCADE"
+    )
+    actor_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    kind: str = Field(primary_key=True, max_length=16)
+    earliest: date = Field(primary_key=True)
+    latest: date = Field(primary_key=True)
