@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest migrate seed openapi install clean lock
+.PHONY: run test lint typecheck pytest migrate seed openapi install clean lock bench bench-smoke
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ test: lint typecheck pytest
 
 openapi: $(STAMP)
 	$(BIN)/claims openapi > openapi/openapi.json
+
+# Benchmarks (bench/README.md): the API beside datasette and PocketBase on the same data.
+# BENCH_ARGS passes options through, e.g. `make bench BENCH_ARGS="--sizes 10000,100000"`.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench.run --smoke $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Benchmarks: the API beside datasette and PocketBase on the same generated claims."""
