@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.scenarios import API, API_PG, DATASETTE, POCKETBASE
 from rich.console import Console
 from rich.table import Table
+
+from bench.scenarios import API, API_PG, DATASETTE, POCKETBASE
 
 PEER_ORDER = [API, DATASETTE, POCKETBASE, API_PG]
 
