@@ -92,7 +92,8 @@ def table(result: SizeResult) -> Table:
     ):
         out.add_column(header, justify="left" if header in ("scenario", "peer") else "right")
     for scenario, by_connections in result.runs.items():
-        peers = [p for p in PEER_ORDER if p in by_connections.get(16, by_connections.get(1, {}))]
+        measured = {peer for by_peer in by_connections.values() for peer in by_peer}
+        peers = [p for p in PEER_ORDER if p in measured]
         for index, peer in enumerate(peers):
             rps = result.figure(scenario, 16, peer, "rps")
             ours = result.figure(scenario, 16, API, "rps")

@@ -26,7 +26,7 @@ from bench import check, dataset, peers, pocketbase, scenarios, sqltime, targets
 from bench.cpu import CpuPlan, plan
 from bench.report import SizeResult, print_all, write_json
 from bench.scenarios import API, API_PG, DATASETTE, POCKETBASE, Scenario
-from bench.servers import Server
+from bench.servers import Server, drain
 from bench.wrk import BadResponses, WrkMissing, WrkResult, run_wrk, wrk_binary
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -34,6 +34,13 @@ CACHE = BENCH_DIR / ".cache"
 RESULTS = BENCH_DIR / "results"
 CURSOR_SECRET = "bench-cursor-secret"
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# What to ask a server to know it is idle again (see servers.drain).
+PROBES = {
+    API: "/healthz",
+    API_PG: "/healthz",
+    DATASETTE: "/-/versions.json",
+    POCKETBASE: "/api/health",
+}
 # One connection first: a peer that needs more than MIN_RPS_FOR_C16's inverse per request on
 # its own is not loaded with 16 (each request would wait behind 15 others for minutes).
 CONNECTIONS = (1, 16)
@@ -121,6 +128,7 @@ def _timed(
 ) -> WrkResult | None:
     """One wrk run. A wrong answer from the API fails the whole run; from a peer, it is
     reported (a peer failing under load is a result) and that peer's scenario is dropped."""
+    failure: BadResponses | None = None
     try:
         return run_wrk(
             server.base_url,
@@ -132,13 +140,18 @@ def _timed(
             cpu=cpu,
             label=label,
         )
-    except BadResponses as failure:
-        if peer in (API, API_PG):
-            raise
-        failed.add((s.name, peer))
-        result.notes.append(f"{s.name} {peer}: failed under load at {connections} ({failure})")
-        console.log(f"[yellow]{failure}[/]: {peer} dropped from {s.name}")
-        return None
+    except BadResponses as error:
+        failure = error
+    finally:
+        waited = drain(server, PROBES[peer])
+        if waited > 1:
+            console.log(f"{peer} was still busy {waited:.0f} s after {label}")
+    if peer in (API, API_PG):
+        raise failure
+    failed.add((s.name, peer))
+    result.notes.append(f"{s.name} {peer}: failed under load at {connections} ({failure})")
+    console.log(f"[yellow]{failure}[/]: {peer} dropped from {s.name}")
+    return None
 
 
 def _time_all(
@@ -163,7 +176,7 @@ def _time_all(
         for peer in order:
             if (s.name, peer) in files:
                 label = f"warm-up {s.name} {peer}"
-                _timed(result, failed, s, peer, servers[peer], files[(s.name, peer)], 16,
+                _timed(result, failed, s, peer, servers[peer], files[(s.name, peer)], 1,
                        args.warmup, args.seed, cpu, label)  # fmt: skip
     rounds = args.rounds if result.claims <= 100_000 else (args.big_rounds or args.rounds)
     for round_number in range(1, rounds + 1):

@@ -101,3 +101,20 @@ def running(
             yield Server(name=name, base_url=base_url, pid=process.pid, log_path=log_path)
         finally:
             stop(process)
+
+
+def drain(server: Server, probe_path: str, timeout_s: float = 300) -> float:
+    """Wait until `server` answers `probe_path` quickly again: wrk stops sending when its
+    run ends, but a server may still be working through slow requests it queued, and the
+    next run must not pay for them. Returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        asked = time.monotonic()
+        try:
+            with urllib.request.urlopen(server.base_url + probe_path, timeout=timeout_s):
+                pass
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() - asked < 0.2:
+            break
+    return time.monotonic() - started
