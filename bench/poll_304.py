@@ -7,14 +7,11 @@ database, writes
 body) and with the ETag it got (304, no body). Prints latency (mean, p50, p99) and
 throughput of both, and their ratio.
 
-    .venv/bin/python bench/poll_304.py [--claims 2000] [--requests 2000]
+    .venv/bin/python -m bench.poll_304 [--claims 2000] [--requests 2000]
 """
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +32,7 @@ from app.cli import alembic_config
 from app.db import make_engine, write_session
 from app.sources import service as sources
 from app.sources.schemas import SourceCreate
+from bench.servers import free_port, running
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = (
@@ -87,12 +85,10 @@ def load(engine: Engine, count: int) -> float:
 
 
 @contextmanager
-def serve(database_url: str) -> Iterator[str]:
+def serve(database_url: str, log_dir: Path) -> Iterator[str]:
     """uvicorn in a process of its own (so client and server do not share a GIL) on a free
     loopback port; yields the base URL and stops the process at the end."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command_line = [
         sys.executable,
         "-m",
@@ -107,28 +103,18 @@ def serve(database_url: str) -> Iterator[str]:
         "warning",
         "--no-access-log",
     ]
-    environment = {**os.environ, "DATABASE_URL": database_url, "CURSOR_SECRET": "bench"}
-    process = subprocess.Popen(command_line, cwd=ROOT, env=environment)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit("the API did not start")
-            time.sleep(0.05)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    environment = {"DATABASE_URL": database_url, "CURSOR_SECRET": "bench"}
+    with running(
+        "api",
+        command_line,
+        port=port,
+        ready_path="/healthz",
+        log_dir=log_dir,
+        env=environment,
+        cwd=ROOT,
+        ready_timeout_s=30,
+    ) as server:
+        yield server.base_url
 
 
 @dataclass(frozen=True)
@@ -198,7 +184,7 @@ def main() -> None:
             f"({args.claims / seconds:.0f} writes/s, SQLite, one transaction each)"
         )
 
-        with serve(url) as base_url, httpx.Client(base_url=base_url) as client:
+        with serve(url, Path(folder)) as base_url, httpx.Client(base_url=base_url) as client:
             pairs = [
                 compare(client, "/v1/claims?limit=50", args.requests),
                 compare(client, "/v1/changes?limit=100", args.requests),

@@ -1,4 +1,9 @@
-"""Starting a server process on a free loopback port, waiting for it, and always stopping it."""
+"""Starting a server process on a free loopback port, waiting for it, and always stopping it.
+
+The one place that does this: the benchmark peers, bench/poll_304.py and the SDK test
+(tests/test_sdk_client.py) all use `running`. Keep it to the standard library, so that the
+tests can import it without the bench extras installed.
+"""
 
 import os
 import signal
@@ -82,7 +87,11 @@ def running(
     cwd: Path | None = None,
     ready_timeout_s: float = 120,
 ) -> Iterator[Server]:
-    """Run `command` (which must listen on `port`) until the block ends, however it ends."""
+    """Run `command` (which must listen on `port`) until the block ends, however it ends.
+
+    Ready when `ready_path` answers 200; its output goes to `log_dir/name.log`, whose tail
+    is in the error if it exits or is not ready in time. Stopped with SIGTERM, then SIGKILL
+    after a grace period."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     base_url = f"http://{HOST}:{port}"

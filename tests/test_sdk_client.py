@@ -1,13 +1,12 @@
 """A Python client generated from the committed OpenAPI document works against the server.
 
 The client is generated with openapi-python-client from `openapi/openapi.json` (no network,
-no post hooks), imported from a temporary folder, and used against a real uvicorn server on
-a free loopback port with a database of its own. If generation fails or warns, the test
-fails: a document SDK generators choke on is our defect.
+no post hooks), imported from a temporary folder, and used against a real uvicorn server (a
+process of its own) on a free loopback port with a database of its own. If generation fails
+or warns, the test fails: a document SDK generators choke on is our defect.
 """
 
 import importlib
-import socket
 import subprocess
 import sys
 import threading
@@ -20,46 +19,52 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from app.main import create_app
 from app.settings import Settings
+from bench.servers import free_port, running
 from tests.factories import PASSAGE, quote_of
 
-COMMITTED = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+ROOT = Path(__file__).resolve().parent.parent
+COMMITTED = ROOT / "openapi" / "openapi.json"
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "sanctions_claims_api_client"
 
 
 @contextmanager
-def running_server(settings: Settings) -> Iterator[str]:
-    """Serve the app with uvicorn in a thread on a free loopback port; yield its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, "uvicorn did not answer /healthz in time"
-            time.sleep(0.05)
-        yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        app.state.engine.dispose()
+def running_server(settings: Settings, log_dir: Path) -> Iterator[str]:
+    """Serve the app with uvicorn in a process of its own on a free loopback port, as users
+    run it; yield its base URL."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    env = {"DATABASE_URL": settings.database_url, "CURSOR_SECRET": settings.cursor_secret}
+    with running(
+        "api",
+        command,
+        port=port,
+        ready_path="/healthz",
+        log_dir=log_dir,
+        env=env,
+        cwd=ROOT,
+        ready_timeout_s=30,
+    ) as server:
+        try:
+            yield server.base_url
+        finally:
+            # The server's tracebacks are in its log, not in this process: print it so that
+            # pytest shows it beside a failure (it shows captured output only then).
+            print(server.log_path.read_text(errors="replace"))
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +116,9 @@ def _created(response: Any, model: type) -> Any:
     return response.parsed
 
 
-def test_generated_client_against_a_live_server(sdk: Path, settings: Settings) -> None:
+def test_generated_client_against_a_live_server(
+    sdk: Path, settings: Settings, tmp_path: Path
+) -> None:
     models = _module("models")
     client_module = _module("client")
     claims_create = _module("api.claims.claims_create")
@@ -125,7 +132,7 @@ def test_generated_client_against_a_live_server(sdk: Path, settings: Settings) -
     changes_list = _module("api.changes.changes_list")
     health_live = _module("api.health.health_live")
 
-    with running_server(settings) as base_url:
+    with running_server(settings, tmp_path) as base_url:
         client = client_module.Client(
             base_url=base_url, raise_on_unexpected_status=True, timeout=httpx.Timeout(60)
         )
