@@ -13,6 +13,7 @@ from app.changes.routes import router as changes_router
 from app.claims.routes import router as claims_router
 from app.db import make_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.fastpath import FastReads
 from app.instruments.routes import router as instruments_router
 from app.middleware import BodySizeLimit
 from app.settings import Settings, get_settings
@@ -106,6 +107,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         health.router,
     ):
         mount(app, router)
+    # Added first, so it runs inside the others (CORS headers still apply to its answers).
+    app.add_middleware(FastReads)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Body, Query, Response
+from fastapi import Body, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Connection
 
@@ -18,13 +18,12 @@ from app.http import (
     IfMatchHeader,
     IfNoneMatchHeader,
     conditional,
-    digest_etag,
     dumps,
     json_response,
 )
+from app.listings import answer_listing
 from app.models import ClaimStatus, DateKind
 from app.pagination import CursorQuery, LimitQuery
-from app.revisions.service import current_sequence
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 
 router = resource_router("/v1/actors", "actors")
@@ -69,6 +68,7 @@ def create(body: ActorCreate, session: SessionDep) -> Response:
     responses={**READ_PROBLEMS, **problems(400)},
 )
 async def list_actors(
+    request: Request,
     engine: EngineDep,
     settings: SettingsDep,
     if_none_match: IfNoneMatchHeader = None,
@@ -97,14 +97,11 @@ async def list_actors(
 ) -> Response:
     wanted = service.ActorQuery(q=q, external_id=_external_id(external_id))
 
-    def query(connection: Connection) -> Response:
-        etag = digest_etag("actors", current_sequence(connection), q, external_id, limit, cursor)
-        if not_modified := conditional(if_none_match, etag):
-            return not_modified
-        page = service.list_actors(connection, settings.cursor_secret, limit, cursor, wanted)
-        return json_response(page.model_dump_json().encode(), etag)
+    def page(connection: Connection) -> bytes:
+        listed = service.list_actors(connection, settings.cursor_secret, limit, cursor, wanted)
+        return listed.model_dump_json().encode()
 
-    return await run_read(engine, query)
+    return await answer_listing(request, engine, if_none_match, page)
 
 
 @router.get(
@@ -170,6 +167,7 @@ def merge(
     responses={**READ_PROBLEMS, **problems(400, 404)},
 )
 async def timeline(
+    request: Request,
     actor_id: IdPath,
     engine: EngineDep,
     settings: SettingsDep,
@@ -189,7 +187,7 @@ async def timeline(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
 ) -> Response:
-    def query(connection: Connection) -> Response:
+    def page(connection: Connection) -> bytes:
         survivor = surviving_actor(connection, actor_id)
         if survivor is None:
             raise NotFound(f"No actor with id {actor_id!r}.")
@@ -199,10 +197,6 @@ async def timeline(
             role=tuple(sorted(set(role or []))),
             status=tuple(sorted({s.value for s in status})) if status else DEFAULT_STATUSES,
         )
-        etag = digest_etag("timeline", current_sequence(connection), wanted.scope(), limit, cursor)
-        if not_modified := conditional(if_none_match, etag):
-            return not_modified
-        body = timeline_documents(connection, settings.cursor_secret, wanted, limit, cursor)
-        return json_response(body, etag)
+        return timeline_documents(connection, settings.cursor_secret, wanted, limit, cursor)
 
-    return await run_read(engine, query)
+    return await answer_listing(request, engine, if_none_match, page)

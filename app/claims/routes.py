@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Body, Query, Response
+from fastapi import Body, Query, Request, Response
 from sqlalchemy import Connection
 
 from app.claims import queries, service
@@ -29,6 +29,7 @@ from app.http import (
     digest_etag,
     json_response,
 )
+from app.listings import answer_listing
 from app.models import Claim, EntityType
 from app.pagination import CursorQuery, LimitQuery
 from app.revisions import service as revisions
@@ -75,6 +76,7 @@ def create(body: ClaimCreate, session: SessionDep) -> Response:
     responses={**READ_PROBLEMS, **problems(400)},
 )
 async def list_claims(
+    request: Request,
     engine: EngineDep,
     settings: SettingsDep,
     filters: ClaimFiltersDep,
@@ -85,19 +87,13 @@ async def list_claims(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
 ) -> Response:
-    def query(connection: Connection) -> Response:
+    def page(connection: Connection) -> bytes:
         resolved = resolve(connection, filters)
-        queries.check_sort(resolved, sort)
-        scope = resolved.scope(sort=sort.value)
-        etag = digest_etag("claims", revisions.current_sequence(connection), scope, limit, cursor)
-        if not_modified := conditional(if_none_match, etag):
-            return not_modified
-        body = queries.list_documents(
+        return queries.list_documents(
             connection, settings.cursor_secret, resolved, sort, limit, cursor
         )
-        return json_response(body, etag)
 
-    return await run_read(engine, query)
+    return await answer_listing(request, engine, if_none_match, page)
 
 
 @router.get(
@@ -110,17 +106,15 @@ async def list_claims(
     responses=READ_PROBLEMS,
 )
 async def facets(
-    engine: EngineDep, filters: ClaimFiltersDep, if_none_match: IfNoneMatchHeader = None
+    request: Request,
+    engine: EngineDep,
+    filters: ClaimFiltersDep,
+    if_none_match: IfNoneMatchHeader = None,
 ) -> Response:
-    def query(connection: Connection) -> Response:
-        resolved = resolve(connection, filters)
-        etag = digest_etag("facets", revisions.current_sequence(connection), resolved.scope())
-        if not_modified := conditional(if_none_match, etag):
-            return not_modified
-        counted = count_facets(connection, resolved)
-        return json_response(counted.model_dump_json().encode(), etag)
+    def counts(connection: Connection) -> bytes:
+        return count_facets(connection, resolve(connection, filters)).model_dump_json().encode()
 
-    return await run_read(engine, query)
+    return await answer_listing(request, engine, if_none_match, counts)
 
 
 @router.get(
@@ -132,11 +126,20 @@ async def facets(
 async def get(
     claim_id: IdPath, engine: EngineDep, if_none_match: IfNoneMatchHeader = None
 ) -> Response:
-    found = await run_read(
-        engine, lambda connection: queries.fetch_document(connection, claim_id), snapshot=False
+    answer = await run_read(
+        engine, lambda connection: lookup(connection, claim_id, if_none_match), snapshot=False
     )
-    if found is None:
+    if answer is None:
         raise NotFound(f"No claim with id {claim_id!r}.")
+    return answer
+
+
+def lookup(connection: Connection, claim_id: str, if_none_match: str | None) -> Response | None:
+    """The claim's stored document (or 304), None when there is no such claim; app.fastpath
+    answers with it too."""
+    found = queries.fetch_document(connection, claim_id)
+    if found is None:
+        return None
     document, etag = found
     return conditional(if_none_match, etag) or json_response(document.encode(), etag)
 

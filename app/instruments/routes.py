@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Body, Query, Response
+from fastapi import Body, Query, Request, Response
 from sqlalchemy import Connection
 
 from app.db import EngineDep, SessionDep, run_read
@@ -12,7 +12,6 @@ from app.http import (
     IfMatchHeader,
     IfNoneMatchHeader,
     conditional,
-    digest_etag,
     dumps,
     json_response,
 )
@@ -23,8 +22,8 @@ from app.instruments.schemas import (
     InstrumentPatch,
     InstrumentRead,
 )
+from app.listings import answer_listing
 from app.pagination import CursorQuery, LimitQuery
-from app.revisions.service import current_sequence
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 
 router = resource_router("/v1/instruments", "instruments")
@@ -55,6 +54,7 @@ def create(body: InstrumentCreate, session: SessionDep) -> Response:
     responses=READ_PROBLEMS,
 )
 async def list_instruments(
+    request: Request,
     engine: EngineDep,
     settings: SettingsDep,
     if_none_match: IfNoneMatchHeader = None,
@@ -64,14 +64,11 @@ async def list_instruments(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
 ) -> Response:
-    def query(connection: Connection) -> Response:
-        etag = digest_etag("instruments", current_sequence(connection), symbol, limit, cursor)
-        if not_modified := conditional(if_none_match, etag):
-            return not_modified
-        page = service.list_instruments(connection, settings.cursor_secret, limit, cursor, symbol)
-        return json_response(page.model_dump_json().encode(), etag)
+    def page(connection: Connection) -> bytes:
+        listed = service.list_instruments(connection, settings.cursor_secret, limit, cursor, symbol)
+        return listed.model_dump_json().encode()
 
-    return await run_read(engine, query)
+    return await answer_listing(request, engine, if_none_match, page)
 
 
 @router.get(

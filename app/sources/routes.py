@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Body, Query, Response
+from fastapi import Body, Query, Request, Response
 from sqlalchemy import Connection
 
 from app.db import EngineDep, SessionDep, run_read
@@ -16,8 +16,8 @@ from app.http import (
     dumps,
     json_response,
 )
+from app.listings import answer_listing
 from app.pagination import CursorQuery, LimitQuery
-from app.revisions.service import current_sequence
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 from app.sources import service
 from app.sources.schemas import SourceCreate, SourcePage, SourcePatch, SourceRead, SourceText
@@ -51,6 +51,7 @@ def create(body: SourceCreate, session: SessionDep) -> Response:
     responses=READ_PROBLEMS,
 )
 async def list_sources(
+    request: Request,
     engine: EngineDep,
     settings: SettingsDep,
     if_none_match: IfNoneMatchHeader = None,
@@ -58,14 +59,11 @@ async def list_sources(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
 ) -> Response:
-    def query(connection: Connection) -> Response:
-        etag = digest_etag("sources", current_sequence(connection), kind, limit, cursor)
-        if not_modified := conditional(if_none_match, etag):
-            return not_modified
-        page = service.list_sources(connection, settings.cursor_secret, limit, cursor, kind)
-        return json_response(page.model_dump_json().encode(), etag)
+    def page(connection: Connection) -> bytes:
+        listed = service.list_sources(connection, settings.cursor_secret, limit, cursor, kind)
+        return listed.model_dump_json().encode()
 
-    return await run_read(engine, query)
+    return await answer_listing(request, engine, if_none_match, page)
 
 
 @router.get(
