@@ -59,6 +59,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         proxy_headers=True,
+        access_log=settings.access_log,
     )
 
 

@@ -24,7 +24,8 @@ def sqlite_url(path: Path) -> str:
 def api(
     name: str, database_url: str, log_dir: Path, cpu: CpuPlan, *, cursor_secret: str
 ) -> Iterator[Server]:
-    """`claims serve`, the command the README gives users (uvicorn, one process)."""
+    """`claims serve`, the command the README gives users (uvicorn, one process), without
+    uvicorn's access log (`ACCESS_LOG=false`), as behind a proxy that logs requests."""
     port = free_port()
     command = [
         *cpu.server_prefix(),
@@ -35,7 +36,7 @@ def api(
         "--port",
         str(port),
     ]
-    env = {"DATABASE_URL": database_url, "CURSOR_SECRET": cursor_secret}
+    env = {"DATABASE_URL": database_url, "CURSOR_SECRET": cursor_secret, "ACCESS_LOG": "false"}
     with running(
         name, command, port=port, ready_path="/readyz", log_dir=log_dir, env=env, cwd=ROOT
     ) as server:

@@ -384,8 +384,9 @@ def _meta(args: argparse.Namespace, cpu: CpuPlan, use_pg: bool) -> dict[str, Any
         "connections": list(CONNECTIONS),
         "seed": args.seed,
         "platform": platform.platform(),
-        "api_command": "claims serve (uvicorn, 1 process, default logging)",
-        "datasette": "datasette serve -i, canned queries nesting with SQLite JSON functions",
+        "api_command": "claims serve (uvicorn, 1 process), ACCESS_LOG=false",
+        "datasette": "datasette serve -i (its default logging), canned queries nesting with SQLite "
+        "JSON functions",
         "pocketbase": "pocketbase serve, flat records, skipTotal=1",
     }
 
