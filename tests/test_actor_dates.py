@@ -1,13 +1,15 @@
 """The (actor, date) index stays equal to claim_actor × claim_date through every write."""
 
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from app import bulk
-from app.generator import generate
-from tests.factories import World, create
+from app.generator import GeneratedClaim, generate
+from app.isodates import parse_prefix
+from tests.factories import World, claim_body, create, source_body
 
 MERGE_PATCH = {"content-type": "application/merge-patch+json"}
 DERIVED = (
@@ -62,3 +64,69 @@ def test_kept_in_step_by_the_bulk_path(engine: Engine) -> None:
     bulk.load(engine, generate(seed=5, claims=300))
 
     _in_step(engine)
+
+
+def _walk(client: TestClient, **params: Any) -> list[str]:
+    ids: list[str] = []
+    cursor = None
+    while True:
+        page = client.get("/v1/claims", params={**params, "limit": 7, "cursor": cursor}).json()
+        ids += [claim["id"] for claim in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return ids
+
+
+def test_actor_period_pages_in_claim_order(client: TestClient, engine: Engine) -> None:
+    """Pages of "actor X in this period" (a walk of claim_actor_date in claim order) hold
+    each matching claim once, in id order, whether one or several of its dates match."""
+    dataset = generate(seed=5, claims=1500)
+    bulk.load(engine, dataset)
+    counts: dict[str, int] = {}
+    for claim in dataset.claims:
+        if any(kind == "occurred" for kind, _ in claim.dates):
+            for actor_id, _ in claim.actors:
+                counts[actor_id] = counts.get(actor_id, 0) + 1
+    busiest = sorted(counts, key=lambda actor_id: -counts[actor_id])[:2]
+    # A claim with two dates in the periods: one row each in claim_actor_date, one claim.
+    source = create(client, "/v1/sources", source_body())
+    twice = [{"kind": "occurred", "value": "2015-02"}, {"kind": "occurred", "value": "2016-05"}]
+    extra = create(client, "/v1/claims", claim_body(source["id"], busiest[0], dates=twice))
+    cases = [
+        ([busiest[0]], "2014-01-01", "2016-12-31"),
+        ([busiest[0]], "2019-03-01", "2019-03-31"),
+        (busiest, "2012-01-01", "2020-12-31"),
+    ]
+    several_dates_matched = False
+    for actors, first, last in cases:
+        expected = []
+        for claim in sorted([*dataset.claims, _generated(extra)], key=lambda c: c.id):
+            matching = [
+                value
+                for kind, value in claim.dates
+                if kind == "occurred"
+                and parse_prefix(value).latest >= date.fromisoformat(first)
+                and parse_prefix(value).earliest <= date.fromisoformat(last)
+            ]
+            named = {actor_id for actor_id, _ in claim.actors} & set(actors)
+            if claim.status in ("published", "disputed") and named and matching:
+                expected.append(claim.id)
+                several_dates_matched |= len(matching) > 1
+        assert expected, (actors, first, last)
+        walked = _walk(client, actor=actors, date_kind="occurred", date_from=first, date_to=last)
+        assert walked == expected, (actors, first, last)
+    assert several_dates_matched  # the walk's DISTINCT was exercised
+
+
+def _generated(claim: dict[str, Any]) -> GeneratedClaim:
+    """A claim read from the API, as the generator would describe it (for the oracle)."""
+    return GeneratedClaim(
+        id=claim["id"],
+        predicate=claim["predicate"],
+        statement=claim["statement"],
+        modality=claim["modality"],
+        status=claim["status"],
+        confidence=claim["confidence"],
+        actors=[(a["actor_id"], a["role"]) for a in claim["actors"]],
+        dates=[(d["kind"], d["value"]) for d in claim["dates"]],
+    )

@@ -6,7 +6,7 @@ syntax (422 per parameter); resolution checks vocabulary terms and turns actor n
 instrument symbols into ids (422 with candidates when a name is ambiguous or unknown).
 """
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -72,7 +72,8 @@ class ClaimFilters:
     q: SearchQuery | None = None
 
     def scope(self, **more: Any) -> str:
-        return query_scope(resource="claims", filters=asdict(self), **more)
+        # orjson serialises the dataclass itself, forty times faster than `asdict` first.
+        return query_scope(resource="claims", filters=self, **more)
 
 
 def _values(values: list[str] | None) -> tuple[str, ...]:
@@ -262,11 +263,11 @@ async def claim_filters(
 ) -> ClaimFilters:
     """The claim filters of a request, as written (see `resolve`)."""
     return ClaimFilters(
-        **asdict(fields),
-        **asdict(actors),
-        **asdict(citations),
-        **asdict(sources),
-        **asdict(dates),
+        **vars(fields),
+        **vars(actors),
+        **vars(citations),
+        **vars(sources),
+        **vars(dates),
         q=q,
     )
 

@@ -72,11 +72,17 @@ def _lowered(values: Sequence[str]) -> list[ColumnElement[str]]:
     return [func.lower(value) for value in values]
 
 
+def walks_actor_dates(filters: ClaimFilters) -> bool:
+    """True for "actor X in this period": a page in claim order then walks claim_actor_date."""
+    return bool(filters.actor) and bool(filters.date_from or filters.date_to)
+
+
 def conditions(
-    dialect: str, filters: ClaimFilters, *, with_text: bool = True
+    dialect: str, filters: ClaimFilters, *, with_text: bool = True, paired: bool = True
 ) -> list[ColumnElement[bool]]:
     """The filters (resolved) as conditions on `claim`: semi-joins on the indexed child
-    tables, so each narrows by its own index."""
+    tables, so each narrows by its own index. Without `paired`, the (actor, period) pairing
+    is left to the caller, which drives the query from claim_actor_date."""
     claim_id = col(Claim.id)
     visible: ColumnElement[bool] = col(Claim.status).in_(filters.status)
     if ClaimStatus.published in filters.status:
@@ -91,7 +97,7 @@ def conditions(
         where.append(col(Claim.modality).in_(filters.modality))
     if filters.min_confidence is not None:
         where.append(col(Claim.confidence) >= filters.min_confidence)
-    dated_actor = bool(filters.actor) and bool(filters.date_from or filters.date_to)
+    dated_actor = walks_actor_dates(filters)
     if filters.actor_role or (filters.actor and not dated_actor):
         linked = select(col(ClaimActor.claim_id))
         if filters.actor:
@@ -129,18 +135,17 @@ def conditions(
             publisher = func.lower(col(Source.publisher))
             spans = spans.where(publisher.in_(_lowered(filters.publisher)))
         where.append(claim_id.in_(spans))
-    if filters.date_from or filters.date_to:
-        if dated_actor:
-            # One range scan of (actor, kind, earliest) answers "actor X in this period"
-            # (and makes the plain actor condition redundant, unless a role narrows it).
-            paired = select(col(ClaimActorDate.claim_id)).where(
-                col(ClaimActorDate.actor_id).in_(filters.actor),
-                *date_overlap(filters, ClaimActorDate),
-            )
-            where.append(claim_id.in_(paired))
-        else:
-            dated = select(col(ClaimDate.claim_id)).where(*date_overlap(filters, ClaimDate))
-            where.append(claim_id.in_(dated))
+    if dated_actor and paired:
+        # One range scan of (actor, kind, earliest) answers "actor X in this period"
+        # (and makes the plain actor condition redundant, unless a role narrows it).
+        in_period = select(col(ClaimActorDate.claim_id)).where(
+            col(ClaimActorDate.actor_id).in_(filters.actor),
+            *date_overlap(filters, ClaimActorDate),
+        )
+        where.append(claim_id.in_(in_period))
+    elif (filters.date_from or filters.date_to) and not dated_actor:
+        dated = select(col(ClaimDate.claim_id)).where(*date_overlap(filters, ClaimDate))
+        where.append(claim_id.in_(dated))
     if filters.updated_since:
         where.append(col(Claim.updated_at) >= filters.updated_since)
     if filters.q and with_text:
@@ -205,20 +210,50 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _page_statement(
-    dialect: str, filters: ClaimFilters, sort: ClaimSort, after: list[Any] | None
+def _actor_period_page(
+    dialect: str, filters: ClaimFilters, after: list[Any] | None, size: int
 ) -> Select[Any]:
-    """Select (id, document, sort key) in page order, after the cursor's row."""
+    """A page in claim order of "actor X in this period": the ids come from a walk of the
+    actor's claim_actor_date rows in claim order that stops after `size` matches (however
+    many claims the period holds), then their documents are read by id."""
+    paired = (
+        select(col(ClaimActorDate.claim_id))
+        .join(Claim, col(Claim.id) == col(ClaimActorDate.claim_id))
+        .where(
+            col(ClaimActorDate.actor_id).in_(filters.actor),
+            *date_overlap(filters, ClaimActorDate),
+            *conditions(dialect, filters, paired=False),
+        )
+        .distinct()  # a claim has a row per date of the kind
+        .order_by(col(ClaimActorDate.claim_id))
+        .limit(size)
+    )
+    if after:
+        paired = paired.where(col(ClaimActorDate.claim_id) > after[0])
+    page = aliased(Claim, name="page")
+    return (
+        select(col(page.id), col(page.document), col(page.id))
+        .where(col(page.id).in_(paired))
+        .order_by(col(page.id))
+    )
+
+
+def _page_statement(
+    dialect: str, filters: ClaimFilters, sort: ClaimSort, after: list[Any] | None, size: int
+) -> Select[Any]:
+    """Select (id, document, sort key) in page order, after the cursor's row: `size` rows."""
     descending = sort in (ClaimSort.date_desc, ClaimSort.updated_at_desc)
     key: Any
     tie: Any
     statement: Select[Any]
     if sort == ClaimSort.id:
+        if walks_actor_dates(filters):
+            return _actor_period_page(dialect, filters, after, size)
         statement = select(col(Claim.id), col(Claim.document), col(Claim.id))
         statement = statement.where(*conditions(dialect, filters)).order_by(col(Claim.id))
         if after:
             statement = statement.where(col(Claim.id) > after[0])
-        return statement
+        return statement.limit(size)
     if sort in (ClaimSort.updated_at, ClaimSort.updated_at_desc):
         key, tie = col(Claim.updated_at), col(Claim.id)
         statement = select(col(Claim.id), col(Claim.document), key)
@@ -253,8 +288,8 @@ def _page_statement(
         if after:
             statement = statement.where(after_key(key, tie, (float(after[0]), after[1]), False))
     if descending:
-        return statement.order_by(key.desc(), tie.desc())
-    return statement.order_by(key, tie)
+        return statement.order_by(key.desc(), tie.desc()).limit(size)
+    return statement.order_by(key, tie).limit(size)
 
 
 def _key_of(sort: ClaimSort, claim_id: str, key: Any) -> list[Any]:
@@ -292,8 +327,8 @@ def list_documents(
     check_sort(filters, sort)
     scope = filters.scope(sort=sort.value)
     after = _decode(secret, scope, cursor, sort) if cursor else None
-    statement = _page_statement(connection.dialect.name, filters, sort, after)
-    rows = connection.execute(statement.limit(limit + 1)).all()
+    statement = _page_statement(connection.dialect.name, filters, sort, after, limit + 1)
+    rows = connection.execute(statement).all()
     page = rows[:limit]
     next_cursor = (
         encode_cursor(secret, scope, _key_of(sort, page[-1][0], page[-1][2]))

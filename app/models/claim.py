@@ -168,7 +168,8 @@ class ClaimActorDate(SQLModel, table=True):
 
     The question compliance asks most, "what do we hold about actor X in this period",
     is then one range scan of (actor, kind, earliest) instead of intersecting all of the
-    actor's claims with all claims dated in the period. Maintained by
+    actor's claims with all claims dated in the period; its pages in claim order walk
+    (actor, kind, claim) instead and stop after a page. Maintained by
     `app.claims.actor_dates.index_actor_dates`; never written directly.
     """
 
@@ -181,6 +182,15 @@ class ClaimActorDate(SQLModel, table=True):
             "earliest",
             "latest",
             "claim_id",
+        ),
+        # A page in claim order walks this one and stops after a page of matches.
+        Index(
+            "ix_claim_actor_date_actor_id_kind_claim_id",
+            "actor_id",
+            "kind",
+            "claim_id",
+            "earliest",
+            "latest",
         ),
     )
 
