@@ -9,9 +9,9 @@ PostgreSQL), so a page and the revision number its ETag derives from agree.
 """
 
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
+from weakref import WeakKeyDictionary
 
 import anyio.to_thread
 from anyio import CapacityLimiter
@@ -20,8 +20,6 @@ from sqlalchemy import ClauseElement, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
-
-from app.settings import get_settings
 
 T = TypeVar("T")
 
@@ -58,14 +56,16 @@ def _configure_postgresql(engine: Engine) -> None:
             connection.exec_driver_sql("SELECT 1 FROM revision_counter WHERE id = 1 FOR UPDATE")
 
 
-def make_engine(url: str, *, lock_timeout_ms: int = 5000) -> Engine:
-    """An engine for `url`; a write waits at most `lock_timeout_ms` for a lock."""
+def make_engine(url: str, *, lock_timeout_ms: int = 5000, read_threads: int = 8) -> Engine:
+    """An engine for `url`; a write waits at most `lock_timeout_ms` for a lock, and at most
+    `read_threads` reads that scan run at once (see `run_read`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         _configure_sqlite(engine, lock_timeout_ms)
+        _READ_THREADS[engine] = read_threads
         return engine
     engine = create_engine(
         url,
@@ -75,6 +75,7 @@ def make_engine(url: str, *, lock_timeout_ms: int = 5000) -> Engine:
         connect_args={"options": f"-c lock_timeout={int(lock_timeout_ms)}"},
     )
     _configure_postgresql(engine)
+    _READ_THREADS[engine] = read_threads
     return engine
 
 
@@ -109,24 +110,47 @@ def get_session(engine: EngineDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-@lru_cache
-def _read_limiter() -> CapacityLimiter:
-    return CapacityLimiter(get_settings().read_threads)
+_READ_THREADS: WeakKeyDictionary[Engine, int] = WeakKeyDictionary()
+_READ_LIMITERS: WeakKeyDictionary[Engine, CapacityLimiter] = WeakKeyDictionary()
 
 
-async def run_read(engine: Engine, query: Callable[[Connection], T], *, snapshot: bool = True) -> T:
+def _read_limiter(engine: Engine) -> CapacityLimiter:
+    # Made on first use: a limiter belongs to the running event loop.
+    if engine not in _READ_LIMITERS:
+        _READ_LIMITERS[engine] = CapacityLimiter(_READ_THREADS.get(engine, 8))
+    return _READ_LIMITERS[engine]
+
+
+def _read_inline(engine: Engine, query: Callable[[Connection], T], snapshot: bool) -> T:
+    with engine.connect() as connection:
+        if not snapshot:
+            return query(connection)
+        with connection.begin():
+            return query(connection)
+
+
+async def run_read(
+    engine: Engine,
+    query: Callable[[Connection], T],
+    *,
+    snapshot: bool = True,
+    scans: bool = False,
+) -> T:
     """Run a read-only query function on a connection of `engine`, in one transaction
     (unless `snapshot` is false: a single statement is atomic on its own).
 
     SQLite answers a keyed read in microseconds, far less than a thread hop costs, so it
-    runs inline on the event loop; a network database runs in a small, bounded pool.
+    runs inline on the event loop, unless the read `scans` (lists, facets, search: their
+    cost grows with the data, and one slow one must not stall every other request; the
+    driver releases the GIL while SQLite works). A network database always runs in a
+    small, bounded pool.
     """
     if is_sqlite(engine):
-        with engine.connect() as connection:
-            if not snapshot:
-                return query(connection)
-            with connection.begin():
-                return query(connection)
+        if not scans:
+            return _read_inline(engine, query, snapshot)
+        return await anyio.to_thread.run_sync(
+            _read_inline, engine, query, snapshot, limiter=_read_limiter(engine)
+        )
 
     def _run() -> T:
         with engine.connect() as connection:
@@ -136,7 +160,7 @@ async def run_read(engine: Engine, query: Callable[[Connection], T], *, snapshot
             with connection.begin():
                 return query(connection)
 
-    return await anyio.to_thread.run_sync(_run, limiter=_read_limiter())
+    return await anyio.to_thread.run_sync(_run, limiter=_read_limiter(engine))
 
 
 _COMPILED: dict[tuple[int, str], tuple[str, tuple[str, ...] | None]] = {}

@@ -41,4 +41,4 @@ async def answer_listing(
         etag = listing_etag_of(connection, request.scope)
         return conditional(if_none_match, etag) or json_response(page(connection), etag)
 
-    return await run_read(engine, read)
+    return await run_read(engine, read, scans=True)

@@ -94,7 +94,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(
-        settings.database_url, lock_timeout_ms=settings.lock_timeout_ms
+        settings.database_url,
+        lock_timeout_ms=settings.lock_timeout_ms,
+        read_threads=settings.read_threads,
     )
     install_error_handlers(app)
     for router in (  # most requested first: routes are matched in order

@@ -16,7 +16,8 @@ class Settings(BaseSettings):
     # Production deployments must set their own.
     cursor_secret: str = "change-me-in-production"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    # Reads on PostgreSQL run in a small thread pool: a large one only adds GIL contention.
+    # Reads on PostgreSQL, and reads that scan on SQLite (lists, facets, search), run in a
+    # small thread pool: a large one only adds GIL contention.
     read_threads: int = Field(default=8, ge=1, le=64)
     cors_origins: list[str] = []
     # How long a write waits for a lock (SQLite's write lock, a PostgreSQL row lock) before
