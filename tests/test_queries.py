@@ -282,6 +282,10 @@ def test_dates_match_by_overlap(analyst: Analyst) -> None:
         analyst.rupture,
     }
     assert analyst.ids(date_from="2019", date_to="2019") == {analyst.denial_2019}
+    # A year-only value overlaps a window starting on its last day (SQLite's scan floor,
+    # a year before `date_from`, must not cut it), and a window from year 1 is valid.
+    assert analyst.denial_2019 in analyst.ids(date_from="2019-12-31", date_to="2020-06")
+    assert analyst.ids(date_from="0001") >= {analyst.denial_2019, analyst.recognition}
 
 
 def test_other_filters(analyst: Analyst) -> None:

@@ -113,7 +113,7 @@ def _by_year(dialect: str, matched: CTE, filters: ClaimFilters) -> Select[Any]:
     counted = _tagged("year", year, null(), func.count(col(ClaimDate.claim_id).distinct()))
     # The matched claims' own dates, found by claim id: on SQLite the date conditions would
     # otherwise drive a second scan of the whole date range the filters already scanned.
-    dated = [usually(dialect, condition) for condition in date_overlap(filters)]
+    dated = [usually(dialect, condition) for condition in date_overlap(dialect, filters)]
     return _of_matched(dialect, matched, counted, ClaimDate).where(*dated).group_by(year)
 
 
