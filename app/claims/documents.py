@@ -4,11 +4,12 @@ This is the one implementation of a claim's representation, and of the text it i
 by (`claim.search_text`, kept beside it so the full-text index follows every write). It runs
 on every write (and when an embedded actor name, source citation or instrument symbol
 changes); reads serve the stored document as it is, so a lookup costs one keyed row and no
-serialising.
+serialising. The bulk path (app/bulk.py) renders from the generated data it holds instead of
+the tables, through the same `render_claim` and entry builders, so a document has one shape.
 """
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -37,6 +38,80 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+# The entries a document embeds, built from plain values: the tables (`_children`) and the
+# bulk path's generated data (app/bulk.py) both go through these, so a document has one shape.
+
+
+def actor_entry(actor_id: str, name: str, kind: str, role: str) -> dict[str, Any]:
+    return {"actor_id": actor_id, "name": name, "kind": kind, "role": role}
+
+
+def date_entry(kind: str, value: str, precision: str, earliest: Any, latest: Any) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "value": value,
+        "precision": precision,
+        "earliest": _iso(earliest),
+        "latest": _iso(latest),
+    }
+
+
+def source_citation(
+    kind: str,
+    title: str,
+    publisher: str | None,
+    author: str | None,
+    url: str | None,
+    published: str | None,
+) -> dict[str, Any]:
+    """What an evidence span shows of its source."""
+    return {
+        "kind": kind,
+        "title": title,
+        "publisher": publisher,
+        "author": author,
+        "url": url,
+        "published": published,
+    }
+
+
+def evidence_entry(
+    source_id: str,
+    start: int,
+    end: int,
+    quote: str,
+    prefix: str,
+    suffix: str,
+    stance: str,
+    source: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "source_id": source_id,
+        "start": start,
+        "end": end,
+        "quote": quote,
+        "prefix": prefix,
+        "suffix": suffix,
+        "stance": stance,
+        "source": source,
+    }
+
+
+def instrument_entry(
+    instrument_id: str, symbol: str, title: str, provision: str | None
+) -> dict[str, Any]:
+    return {
+        "instrument_id": instrument_id,
+        "symbol": symbol,
+        "title": title,
+        "provision": provision,
+    }
+
+
+def relation_entry(relation: str, target_id: str) -> dict[str, Any]:
+    return {"relation": relation, "target_id": target_id}
+
+
 def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, list[Any]]]:
     """Actors, dates, evidence, instruments, relations and programs of many claims, in six
     statements whatever their number."""
@@ -54,9 +129,7 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
         .order_by(col(ClaimActor.claim_id), col(ClaimActor.position))
     ).all()
     for claim_id, actor_id, name, kind, role in actor_rows:
-        found[claim_id]["actors"].append(
-            {"actor_id": actor_id, "name": name, "kind": kind, "role": role}
-        )
+        found[claim_id]["actors"].append(actor_entry(actor_id, name, kind, role))
     date_rows = connection.execute(
         select(
             col(ClaimDate.claim_id),
@@ -70,15 +143,7 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
         .order_by(col(ClaimDate.claim_id), col(ClaimDate.position))
     ).all()
     for claim_id, kind, value, precision, earliest, latest in date_rows:
-        found[claim_id]["dates"].append(
-            {
-                "kind": kind,
-                "value": value,
-                "precision": precision,
-                "earliest": _iso(earliest),
-                "latest": _iso(latest),
-            }
-        )
+        found[claim_id]["dates"].append(date_entry(kind, value, precision, earliest, latest))
     span_rows = connection.execute(
         select(
             col(EvidenceSpan.claim_id),
@@ -100,25 +165,11 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
         .where(col(EvidenceSpan.claim_id).in_(ids))
         .order_by(col(EvidenceSpan.claim_id), col(EvidenceSpan.position))
     ).all()
-    for row in span_rows:
-        found[row[0]]["evidence"].append(
-            {
-                "source_id": row[1],
-                "start": row[2],
-                "end": row[3],
-                "quote": row[4],
-                "prefix": row[5],
-                "suffix": row[6],
-                "stance": row[7],
-                "source": {
-                    "kind": row[8],
-                    "title": row[9],
-                    "publisher": row[10],
-                    "author": row[11],
-                    "url": row[12],
-                    "published": row[13],
-                },
-            }
+    for claim_id, source_id, start, end, quote, prefix, suffix, stance, *cited in span_rows:
+        found[claim_id]["evidence"].append(
+            evidence_entry(
+                source_id, start, end, quote, prefix, suffix, stance, source_citation(*cited)
+            )
         )
     instrument_rows = connection.execute(
         select(
@@ -134,12 +185,7 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
     ).all()
     for claim_id, instrument_id, symbol, title, provision in instrument_rows:
         found[claim_id]["instruments"].append(
-            {
-                "instrument_id": instrument_id,
-                "symbol": symbol,
-                "title": title,
-                "provision": provision,
-            }
+            instrument_entry(instrument_id, symbol, title, provision)
         )
     relation_rows = connection.execute(
         select(
@@ -149,7 +195,7 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
         .order_by(col(ClaimRelation.claim_id), col(ClaimRelation.position))
     ).all()
     for claim_id, relation, target_id in relation_rows:
-        found[claim_id]["relations"].append({"relation": relation, "target_id": target_id})
+        found[claim_id]["relations"].append(relation_entry(relation, target_id))
     program_rows = connection.execute(
         select(col(ClaimProgram.claim_id), col(ClaimProgram.program))
         .where(col(ClaimProgram.claim_id).in_(ids))
@@ -193,36 +239,39 @@ class Rendered:
     search_text: str
 
 
+def render_claim(claim: ClaimRow, embedded: Mapping[str, Sequence[Any]]) -> Rendered:
+    """The document and search text of `claim` (its own row) with the entries it embeds
+    (lists keyed "programs", "actors", "dates", "evidence", "instruments", "relations", made
+    with the `*_entry` functions above, each in the claim's order; missing keys are empty)."""
+    evidence = embedded.get("evidence", [])
+    document = {
+        "id": claim.id,
+        "predicate": claim.predicate,
+        "statement": claim.statement,
+        "modality": claim.modality,
+        "status": claim.status,
+        "retraction_reason": claim.retraction_reason,
+        "confidence": claim.confidence,
+        "programs": embedded.get("programs", []),
+        "actors": embedded.get("actors", []),
+        "dates": embedded.get("dates", []),
+        "evidence": evidence,
+        "instruments": embedded.get("instruments", []),
+        "relations": embedded.get("relations", []),
+        "version": claim.version,
+        "created_at": claim.created_at,
+        "updated_at": claim.updated_at,
+    }
+    return Rendered(
+        orjson.dumps(document, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC),
+        search_text(claim.statement, (span["quote"] for span in evidence)),
+    )
+
+
 def render_claims(connection: Connection, claims: Collection[ClaimRow]) -> dict[str, Rendered]:
     """The documents and search texts of `claims` (rows already loaded), keyed by claim id."""
     children = _children(connection, [claim.id for claim in claims])
-    rendered = {}
-    for claim in claims:
-        embedded = children.get(claim.id, {})
-        evidence = embedded.get("evidence", [])
-        document = {
-            "id": claim.id,
-            "predicate": claim.predicate,
-            "statement": claim.statement,
-            "modality": claim.modality,
-            "status": claim.status,
-            "retraction_reason": claim.retraction_reason,
-            "confidence": claim.confidence,
-            "programs": embedded.get("programs", []),
-            "actors": embedded.get("actors", []),
-            "dates": embedded.get("dates", []),
-            "evidence": evidence,
-            "instruments": embedded.get("instruments", []),
-            "relations": embedded.get("relations", []),
-            "version": claim.version,
-            "created_at": claim.created_at,
-            "updated_at": claim.updated_at,
-        }
-        rendered[claim.id] = Rendered(
-            orjson.dumps(document, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC),
-            search_text(claim.statement, (span["quote"] for span in evidence)),
-        )
-    return rendered
+    return {claim.id: render_claim(claim, children.get(claim.id, {})) for claim in claims}
 
 
 def render(connection: Connection, claims: Collection[ClaimRow]) -> dict[str, bytes]:
