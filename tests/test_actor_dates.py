@@ -3,10 +3,12 @@
 from datetime import date
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from app import bulk
+from app.claims import queries
 from app.generator import GeneratedClaim, generate
 from app.isodates import parse_prefix
 from tests.factories import World, claim_body, create, source_body
@@ -77,9 +79,14 @@ def _walk(client: TestClient, **params: Any) -> list[str]:
             return ids
 
 
-def test_actor_period_pages_in_claim_order(client: TestClient, engine: Engine) -> None:
-    """Pages of "actor X in this period" (a walk of claim_actor_date in claim order) hold
-    each matching claim once, in id order, whether one or several of its dates match."""
+@pytest.mark.parametrize("few_in_period", [1, 10**6], ids=["walk", "range"])
+def test_actor_period_pages_in_claim_order(
+    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch, few_in_period: int
+) -> None:
+    """Pages of "actor X in this period", by a walk of claim_actor_date in claim order or
+    (on SQLite, when the period holds few rows) a range scan, hold each matching claim once,
+    in id order, whether one or several of its dates match."""
+    monkeypatch.setattr(queries, "FEW_IN_PERIOD", few_in_period)
     dataset = generate(seed=5, claims=1500)
     bulk.load(engine, dataset)
     counts: dict[str, int] = {}

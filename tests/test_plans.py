@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from app import bulk
+from app.claims import queries
 from app.generator import Dataset, generate
 
 Statement = tuple[str, Any]
@@ -148,18 +149,24 @@ def test_timeline_starts_from_the_actors_claims(
 
 
 def test_actor_and_date_range_walks_the_actor_in_claim_order(
-    client: TestClient, engine: Engine, dataset: Dataset
+    client: TestClient, engine: Engine, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     north_korea = _named(dataset, "North Korea")
     period = {"date_kind": "occurred", "date_from": "2019-01-01", "date_to": "2021-12-31"}
+    # Many rows in the period (more than FEW_IN_PERIOD, here made 1): a page in claim order
+    # walks the actor's rows in claim order until a page is found, never collecting and
+    # sorting every match (at 1M claims a popular actor has tens of thousands of them).
+    monkeypatch.setattr(queries, "FEW_IN_PERIOD", 1)
     plan = _page_plan(client, engine, actor=north_korea, **period)
-    # "Actor X in this period", a page in claim order: the actor's rows are walked in claim
-    # order until a page is found, never all matches of the period collected and sorted
-    # (at 1M claims a popular actor has tens of thousands of them).
     assert "ix_claim_actor_date_actor_id_kind_claim_id" in plan, plan
     assert "ix_claim_actor_actor_id_role" not in plan, plan
     if engine.dialect.name == "sqlite":
         assert "TEMP B-TREE" not in plan, plan
+        # Few rows in the period: SQLite collects them with one range scan instead.
+        monkeypatch.setattr(queries, "FEW_IN_PERIOD", 10**6)
+        few = _page_plan(client, engine, actor=north_korea, **period)
+        assert "ix_claim_actor_date_actor_id_kind_earliest" in few, few
+        assert "ix_claim_actor_date_actor_id_kind_claim_id" not in few, few
     # In date order, the period is a range scan of claim_actor_date (SQLite takes the
     # (actor, kind, earliest) index; PostgreSQL, by its statistics, either one).
     dated = _page_plan(client, engine, actor=north_korea, sort="date", **period)

@@ -78,9 +78,40 @@ _PLACED = aliased(ClaimDate, name="placed")
 _EARLIER = aliased(ClaimDate, name="earlier")
 
 
+# Below this many (actor, date) rows in the period, SQLite is faster collecting them all and
+# reading them in claim order than walking the actor's rows in claim order until a page is
+# found (measured at 100k claims: even at about 400; at 1M claims a sparse walk costs ten
+# times more, a dense collection too).
+FEW_IN_PERIOD = 500
+
+
 def walks_actor_dates(filters: ClaimFilters) -> bool:
-    """True for "actor X in this period": a page in claim order then walks claim_actor_date."""
+    """True for "actor X in this period", whose pages in claim order may walk claim_actor_date."""
     return bool(filters.actor) and bool(filters.date_from or filters.date_to)
+
+
+def _walks(connection: Connection, filters: ClaimFilters, sort: ClaimSort) -> bool:
+    """Whether a page walks the actor's rows in claim order (see `_actor_period_page`).
+
+    PostgreSQL chooses between the walk and the range scan itself, from its statistics.
+    SQLite has none, so the period's rows are counted first, up to FEW_IN_PERIOD (one short
+    range scan): when there are fewer, collecting them is cheaper than walking."""
+    if sort != ClaimSort.id or not walks_actor_dates(filters):
+        return False
+    dialect = connection.dialect.name
+    if dialect != "sqlite":
+        return True
+    in_period = (
+        select(col(ClaimActorDate.claim_id))
+        .where(
+            col(ClaimActorDate.actor_id).in_(filters.actor),
+            *date_overlap(dialect, filters, ClaimActorDate),
+        )
+        .limit(FEW_IN_PERIOD)
+        .subquery()
+    )
+    counted = connection.execute(select(func.count()).select_from(in_period)).scalar_one()
+    return bool(counted >= FEW_IN_PERIOD)
 
 
 def conditions(
@@ -255,15 +286,22 @@ def _actor_period_page(
 
 
 def _page_statement(
-    dialect: str, filters: ClaimFilters, sort: ClaimSort, after: list[Any] | None, size: int
+    dialect: str,
+    filters: ClaimFilters,
+    sort: ClaimSort,
+    after: list[Any] | None,
+    size: int,
+    *,
+    walk: bool = False,
 ) -> Select[Any]:
-    """Select (id, document, sort key) in page order, after the cursor's row: `size` rows."""
+    """Select (id, document, sort key) in page order, after the cursor's row: `size` rows
+    (with `walk`, by walking the actor's rows of the period in claim order)."""
     descending = sort in (ClaimSort.date_desc, ClaimSort.updated_at_desc)
     key: Any
     tie: Any
     statement: Select[Any]
     if sort == ClaimSort.id:
-        if walks_actor_dates(filters):
+        if walk:
             return _actor_period_page(dialect, filters, after, size)
         statement = select(col(Claim.id), col(Claim.document), col(Claim.id))
         statement = statement.where(*conditions(dialect, filters)).order_by(col(Claim.id))
@@ -343,7 +381,8 @@ def list_documents(
     check_sort(filters, sort)
     scope = filters.scope(sort=sort.value)
     after = _decode(secret, scope, cursor, sort) if cursor else None
-    statement = _page_statement(connection.dialect.name, filters, sort, after, limit + 1)
+    walk = _walks(connection, filters, sort)
+    statement = _page_statement(connection.dialect.name, filters, sort, after, limit + 1, walk=walk)
     rows = connection.execute(statement).all()
     page = rows[:limit]
     next_cursor = (
