@@ -12,7 +12,6 @@ throughput of both, and their ratio.
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -32,9 +31,8 @@ from app.cli import alembic_config
 from app.db import make_engine, write_session
 from app.sources import service as sources
 from app.sources.schemas import SourceCreate
-from bench.servers import free_port, running
+from bench.servers import api_process
 
-ROOT = Path(__file__).resolve().parent.parent
 TEXT = (
     "In July, North Korea recognised the Donetsk (DPR) and Luhansk People's Republics "
     "(LPR) in eastern Ukraine's Donbas region, as independent states. Ukraine immediately "
@@ -88,32 +86,7 @@ def load(engine: Engine, count: int) -> float:
 def serve(database_url: str, log_dir: Path) -> Iterator[str]:
     """uvicorn in a process of its own (so client and server do not share a GIL) on a free
     loopback port; yields the base URL and stops the process at the end."""
-    port = free_port()
-    command_line = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app.main:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    environment = {"DATABASE_URL": database_url, "CURSOR_SECRET": "bench"}
-    with running(
-        "api",
-        command_line,
-        port=port,
-        ready_path="/healthz",
-        log_dir=log_dir,
-        env=environment,
-        cwd=ROOT,
-        ready_timeout_s=30,
-    ) as server:
+    with api_process(database_url, "bench", log_dir, access_log=False) as server:
         yield server.base_url
 
 

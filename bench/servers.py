@@ -1,7 +1,8 @@
 """Starting a server process on a free loopback port, waiting for it, and always stopping it.
 
 The one place that does this: the benchmark peers, bench/poll_304.py and the SDK test
-(tests/test_sdk_client.py) all use `running`. Keep it to the standard library, so that the
+(tests/test_sdk_client.py) all use `running`; the last two start the API through
+`api_process`. Keep it to the standard library, so that the
 tests can import it without the bench extras installed.
 """
 
@@ -9,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -127,3 +129,30 @@ def drain(server: Server, probe_path: str, timeout_s: float = 300) -> float:
         if time.monotonic() - asked < 0.2:
             break
     return time.monotonic() - started
+
+
+@contextmanager
+def api_process(
+    database_url: str, cursor_secret: str, log_dir: Path, *, access_log: bool = True
+) -> Iterator[Server]:
+    """The API under uvicorn in a process of its own (so a client in this process does not
+    share its GIL), on a free loopback port, until the block ends."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+        "--host", HOST, "--port", str(port), "--log-level", "warning",
+        *([] if access_log else ["--no-access-log"]),
+    ]  # fmt: skip
+    env = {"DATABASE_URL": database_url, "CURSOR_SECRET": cursor_secret}
+    root = Path(__file__).resolve().parent.parent
+    with running(
+        "api",
+        command,
+        port=port,
+        ready_path="/healthz",
+        log_dir=log_dir,
+        env=env,
+        cwd=root,
+        ready_timeout_s=30,
+    ) as server:
+        yield server

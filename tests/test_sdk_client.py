@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
-from bench.servers import free_port, running
+from bench.servers import api_process
 from tests.factories import PASSAGE, quote_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,31 +34,7 @@ PACKAGE = "sanctions_claims_api_client"
 def running_server(settings: Settings, log_dir: Path) -> Iterator[str]:
     """Serve the app with uvicorn in a process of its own on a free loopback port, as users
     run it; yield its base URL."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app.main:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    env = {"DATABASE_URL": settings.database_url, "CURSOR_SECRET": settings.cursor_secret}
-    with running(
-        "api",
-        command,
-        port=port,
-        ready_path="/healthz",
-        log_dir=log_dir,
-        env=env,
-        cwd=ROOT,
-        ready_timeout_s=30,
-    ) as server:
+    with api_process(settings.database_url, settings.cursor_secret, log_dir) as server:
         try:
             yield server.base_url
         finally:
