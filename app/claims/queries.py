@@ -183,11 +183,7 @@ def conditions(
     if dated_actor and paired:
         # One range scan of (actor, kind, earliest) answers "actor X in this period"
         # (and makes the plain actor condition redundant, unless a role narrows it).
-        in_period = select(col(ClaimActorDate.claim_id)).where(
-            col(ClaimActorDate.actor_id).in_(filters.actor),
-            *date_overlap(dialect, filters, ClaimActorDate),
-        )
-        where.append(claim_id.in_(in_period))
+        where.append(claim_id.in_(_in_period(dialect, filters)))
     elif (filters.date_from or filters.date_to) and not dated_actor:
         dated = select(col(ClaimDate.claim_id)).where(*date_overlap(dialect, filters, ClaimDate))
         where.append(claim_id.in_(dated))
@@ -196,6 +192,14 @@ def conditions(
     if filters.q and with_text:
         where.append(match_condition(dialect, filters.q))
     return where
+
+
+def _in_period(dialect: str, filters: ClaimFilters) -> Select[Any]:
+    """The ids of the claims naming the actors of `filters` with a date in its period."""
+    return select(col(ClaimActorDate.claim_id)).where(
+        col(ClaimActorDate.actor_id).in_(filters.actor),
+        *date_overlap(dialect, filters, ClaimActorDate),
+    )
 
 
 def usually(dialect: str, condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -272,13 +276,9 @@ def _actor_period_page(
     actor's claim_actor_date rows in claim order that stops after `size` matches (however
     many claims the period holds), then their documents are read by id."""
     paired = (
-        select(col(ClaimActorDate.claim_id))
+        _in_period(dialect, filters)
         .join(Claim, col(Claim.id) == col(ClaimActorDate.claim_id))
-        .where(
-            col(ClaimActorDate.actor_id).in_(filters.actor),
-            *date_overlap(dialect, filters, ClaimActorDate),
-            *conditions(dialect, filters, paired=False),
-        )
+        .where(*conditions(dialect, filters, paired=False))
         .distinct()  # a claim has a row per date of the kind
         .order_by(col(ClaimActorDate.claim_id))
         .limit(size)
