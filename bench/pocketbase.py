@@ -292,17 +292,10 @@ def prepare(
         check=True,
         capture_output=True,
     )
-    through_api = _claim_count(source_db) <= API_LOAD_MAX
     source = sqlite3.connect(f"file:{source_db}?immutable=1", uri=True)
     try:
-        port = free_port()
-        with running(
-            "pocketbase-load",
-            _command(pocketbase, data_dir, port, cpu),
-            port=port,
-            ready_path="/api/health",
-            log_dir=log_dir,
-        ) as server:
+        through_api = _claim_count(source) <= API_LOAD_MAX
+        with serve(pocketbase, data_dir, log_dir, cpu, name="pocketbase-load") as server:
             token = _token(server)
             _collections(server, token)
             started = time.perf_counter()
@@ -334,19 +327,17 @@ def prepare(
     return LoadStats(records, seconds, how)
 
 
-def _claim_count(source_db: Path) -> int:
-    source = sqlite3.connect(f"file:{source_db}?immutable=1", uri=True)
-    try:
-        return int(source.execute("SELECT count(*) FROM claim").fetchone()[0])
-    finally:
-        source.close()
+def _claim_count(source: sqlite3.Connection) -> int:
+    return int(source.execute("SELECT count(*) FROM claim").fetchone()[0])
 
 
 @contextmanager
-def serve(pocketbase: Path, data_dir: Path, log_dir: Path, cpu: CpuPlan) -> Iterator[Server]:
+def serve(
+    pocketbase: Path, data_dir: Path, log_dir: Path, cpu: CpuPlan, *, name: str = "pocketbase"
+) -> Iterator[Server]:
     port = free_port()
     with running(
-        "pocketbase",
+        name,
         _command(pocketbase, data_dir, port, cpu),
         port=port,
         ready_path="/api/health",
