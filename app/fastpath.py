@@ -7,7 +7,8 @@ a fraction of that here), so this layer answers:
 
 - `GET /v1/claims/{id}` with no query string, when the claim exists: the route's own
   `claims.routes.lookup` (stored document, ETag, 304 when current);
-- `GET` of a list whose `If-None-Match` is current: the 304 of `app.listings`.
+- `GET` of a list whose `If-None-Match` is the ETag this process last computed for it, when
+  nothing was committed since: the 304 of `app.listings` (its first, cheapest step).
 
 Everything else, misses and errors included, goes on to the framework, which answers it
 with the same functions. So there is one implementation of each answer; this is only a
@@ -15,12 +16,13 @@ shorter way to reach it.
 """
 
 from fastapi import Response
+from sqlalchemy import Connection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.claims.routes import lookup
 from app.db import run_read
 from app.http import conditional
-from app.listings import listing_etag_of
+from app.listings import known_etag
 from app.models.base import ID_LENGTH
 
 CLAIM_PREFIX = "/v1/claims/"
@@ -28,6 +30,11 @@ CLAIM_PREFIX = "/v1/claims/"
 LISTINGS = frozenset(
     {"/v1/claims", "/v1/claims/facets", "/v1/sources", "/v1/actors", "/v1/instruments"}
 )
+
+
+def _not_modified(connection: Connection, scope: Scope, if_none_match: str) -> Response | None:
+    etag = known_etag(connection, scope)
+    return conditional(if_none_match, etag) if etag else None
 
 
 def _if_none_match(scope: Scope) -> str | None:
@@ -57,7 +64,7 @@ async def _answer(scope: Scope) -> Response | None:
     if path in LISTINGS and if_none_match:
         return await run_read(
             engine,
-            lambda connection: conditional(if_none_match, listing_etag_of(connection, scope)),
+            lambda connection: _not_modified(connection, scope, if_none_match),
             snapshot=False,
         )
     if path.startswith(CLAIM_PREFIX) and path not in LISTINGS and not scope["query_string"]:

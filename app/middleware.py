@@ -1,11 +1,13 @@
 """Middleware and the route class that guard every request."""
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import FieldError, InvalidInput, PayloadTooLarge, problem_response
@@ -64,33 +66,74 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
 
-def _query_names(dependant: Dependant) -> set[str]:
-    names = {param.alias for param in dependant.query_params}
+def _query_parameters(dependant: Dependant) -> dict[str, bool]:
+    """Every query parameter a route declares, by name: True for one that may repeat.
+    A query-parameter model (`Annotated[Model, Query()]`) declares its fields."""
+    declared: dict[str, bool] = {}
+    for param in dependant.query_params:
+        annotation = param.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for name, field in annotation.model_fields.items():
+                declared[field.alias or name] = _repeats(field.annotation)
+        else:
+            declared[param.alias] = _repeats(annotation)
     for sub_dependant in dependant.dependencies:
-        names |= _query_names(sub_dependant)
-    return names
+        declared |= _query_parameters(sub_dependant)
+    return declared
+
+
+def _repeats(annotation: Any) -> bool:
+    """Whether a parameter of this type takes several values (`list[X]`, `list[X] | None`)."""
+    if get_origin(annotation) in (list, tuple, set, frozenset):
+        return True
+    return (
+        any(_repeats(member) for member in get_args(annotation) if member is not type(None))
+        if get_origin(annotation) in (Union, UnionType)
+        else False
+    )
 
 
 class StrictQueryRoute(APIRoute):
-    """A route that refuses query parameters it does not declare (422).
+    """A route that refuses query parameters it does not declare, and single-valued ones
+    given more than once (422).
 
-    A typo such as `actr=` must be an error, never a silently unfiltered answer. The check
-    wraps the handler instead of being a dependency: solving one more dependency on every
-    request costs more than the check itself.
+    A typo such as `actr=` must be an error, never a silently unfiltered answer; so must
+    `limit=1&limit=2`, where one value would silently win. The check wraps the handler
+    instead of being a dependency: solving one more dependency on every request costs more
+    than the check itself.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        declared = frozenset(_query_names(self.dependant))
+        parameters = _query_parameters(self.dependant)
+        declared = frozenset(parameters)
+        single = frozenset(name for name, repeats in parameters.items() if not repeats)
 
         async def strict_handler(request: Request) -> Response:
             if request.scope["query_string"]:
-                unknown = sorted(set(request.query_params) - declared)
+                given = request.query_params
+                unknown = sorted(set(given) - declared)
                 if unknown:
                     raise _unknown_parameters(unknown)
+                repeated = sorted(
+                    name for name in single & set(given) if len(given.getlist(name)) > 1
+                )
+                if repeated:
+                    raise _repeated_parameters(repeated)
             return await handler(request)
 
         return strict_handler
+
+
+def _repeated_parameters(repeated: list[str]) -> InvalidInput:
+    return InvalidInput(
+        f"Query parameter{'s' if len(repeated) > 1 else ''} given more than once: "
+        f"{', '.join(repeated)}; {'they take' if len(repeated) > 1 else 'it takes'} one value.",
+        errors=[
+            FieldError(parameter=name, detail="This parameter takes one value, not several")
+            for name in repeated
+        ],
+    )
 
 
 def _unknown_parameters(unknown: list[str]) -> InvalidInput:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from app.claims.filters import ClaimFilters
+from app.claims.criteria import ClaimCriteria
 from app.pagination import encode_cursor
 from bench.cases import DATE_KIND, Cases, FacetCase, ListCase
 from bench.pocketbase import FILTER_KIND
@@ -190,7 +190,7 @@ class DeepPages:
 def _mint(secret: str, after_id: str) -> str:
     """The cursor the API gives after `after_id` in the default list (sort=id, no filter),
     made with the app's own cursor code and the secret the harness gave the server."""
-    return encode_cursor(secret, ClaimFilters().scope(sort="id"), [after_id])
+    return encode_cursor(secret, ClaimCriteria().scope(sort="id"), [after_id])
 
 
 def deep_pages(base_url: str, database: Path, secret: str, count: int = 200) -> DeepPages:

@@ -118,10 +118,25 @@ def test_current_list_poll_is_answered_304_before_routing(
     assert watched.paths == [path]  # only the first, unconditional read was routed
 
 
-def test_a_write_ends_the_304(client: TestClient, world: World) -> None:
+def test_a_write_to_the_page_ends_the_304(client: TestClient, world: World) -> None:
     etag = client.get(CLAIMS_QUERY).headers["ETag"]
     assert client.get(CLAIMS_QUERY, headers={"If-None-Match": etag}).status_code == 304
-    create(client, "/v1/claims", claim_body(world.source["id"], world.actor["id"]))
+    body = {**claim_body(world.source["id"], world.actor["id"]), "predicate": "talks"}
+    create(client, "/v1/claims", body)
     again = client.get(CLAIMS_QUERY, headers={"If-None-Match": etag})
     assert again.status_code == 200
     assert again.headers["ETag"] != etag
+    assert body["statement"] in again.text
+
+
+def test_an_unrelated_write_keeps_the_304(
+    client: TestClient, world: World, watched: Passed
+) -> None:
+    """The page's own validator: a claim outside the filter changes the sequence (so the
+    poll is routed) but not the page (so it is still a 304)."""
+    etag = client.get(CLAIMS_QUERY).headers["ETag"]
+    create(client, "/v1/claims", claim_body(world.source["id"], world.actor["id"]))
+    create(client, "/v1/actors", {"name": "Someone Unrelated", "kind": "state"})
+    again = client.get(CLAIMS_QUERY, headers={"If-None-Match": etag})
+    assert (again.status_code, again.headers["ETag"]) == (304, etag)
+    assert watched.paths[-1] == "/v1/claims"  # routed: the sequence moved

@@ -407,6 +407,19 @@ def test_list_etag_follows_query_and_writes(analyst: Analyst, client: TestClient
     assert again.status_code == 304
     other = client.get("/v1/claims", params={"actor": "Russia"}, headers={"If-None-Match": etag})
     assert other.status_code == 200
-    analyst.actor("state", "Syria", [])
+    analyst.actor("state", "Syria", [])  # not on the page: the page is unchanged
+    unrelated = client.get("/v1/claims", params={"actor": "DPRK"}, headers={"If-None-Match": etag})
+    assert (unrelated.status_code, unrelated.headers["ETag"]) == (304, etag)
+    on_the_page = first.json()["data"][0]
+    edited = client.patch(
+        f"/v1/claims/{on_the_page['id']}",
+        content=b'{"confidence": 0.5}',
+        headers={
+            "Content-Type": "application/merge-patch+json",
+            "If-Match": client.get(f"/v1/claims/{on_the_page['id']}").headers["ETag"],
+        },
+    )
+    assert edited.status_code == 200, edited.text
     after = client.get("/v1/claims", params={"actor": "DPRK"}, headers={"If-None-Match": etag})
     assert after.status_code == 200
+    assert after.headers["ETag"] != etag

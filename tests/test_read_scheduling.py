@@ -22,13 +22,13 @@ def test_slow_list_does_not_stall_a_lookup(
     client: TestClient, settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = World(client)
-    list_documents = queries.list_documents
+    claim_rows = queries.claim_rows
 
-    def slow_list(*args: Any, **kwargs: Any) -> bytes:
+    def slow_list(*args: Any, **kwargs: Any) -> queries.ClaimRows:
         time.sleep(SLOW_SECONDS)  # blocks whatever thread runs it, like a long scan
-        return list_documents(*args, **kwargs)
+        return claim_rows(*args, **kwargs)
 
-    monkeypatch.setattr(queries, "list_documents", slow_list)
+    monkeypatch.setattr(queries, "claim_rows", slow_list)
     app = create_app(settings, engine)
     finished: list[str] = []
 

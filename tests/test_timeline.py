@@ -55,7 +55,7 @@ def test_timeline_by_date_kind_and_role(client: TestClient, analyst: Analyst) ->
         *sorted([analyst.deadline_2019, analyst.labourers, analyst.deadline_2021]),
     ]
     assert {item["date"]["kind"] for item in reported} == {"reported"}
-    as_agent = _walk(client, analyst.north_korea, role="agent")
+    as_agent = _walk(client, analyst.north_korea, actor_role="agent")
     assert [item["claim"]["id"] for item in as_agent] == [analyst.recognition]
     deadlines = _walk(client, analyst.north_korea, date_kind=["deadline", "adopted"])
     assert [item["claim"]["id"] for item in deadlines] == [

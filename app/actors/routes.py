@@ -4,13 +4,12 @@ from typing import Annotated
 
 from fastapi import Body, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from sqlalchemy import Connection
 
 from app.actors import service
 from app.actors.schemas import ActorCreate, ActorMerge, ActorPage, ActorPatch, ActorRead
-from app.claims.filters import DEFAULT_STATUSES, TermValue
+from app.claims.params import TimelineParams
 from app.claims.schemas import TimelinePage
-from app.claims.timeline import TimelineQuery, kinds_or_all, surviving_actor, timeline_documents
+from app.claims.timeline import timeline_listing
 from app.db import EngineDep, SessionDep, run_read
 from app.errors import InvalidInput, NotFound
 from app.http import (
@@ -22,7 +21,6 @@ from app.http import (
     json_response,
 )
 from app.listings import answer_listing
-from app.models import ClaimStatus, DateKind
 from app.pagination import CursorQuery, LimitQuery
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 
@@ -97,11 +95,8 @@ async def list_actors(
 ) -> Response:
     wanted = service.ActorQuery(q=q, external_id=_external_id(external_id))
 
-    def page(connection: Connection) -> bytes:
-        listed = service.list_actors(connection, settings.cursor_secret, limit, cursor, wanted)
-        return listed.model_dump_json().encode()
-
-    return await answer_listing(request, engine, if_none_match, page)
+    listing = service.actor_listing(settings.cursor_secret, limit, cursor, wanted)
+    return await answer_listing(request, engine, if_none_match, listing)
 
 
 @router.get(
@@ -171,32 +166,8 @@ async def timeline(
     actor_id: IdPath,
     engine: EngineDep,
     settings: SettingsDep,
+    params: Annotated[TimelineParams, Query()],
     if_none_match: IfNoneMatchHeader = None,
-    date_kind: Annotated[
-        list[DateKind] | None,
-        Query(max_length=7, description="Date kinds that place claims. Repeatable; default all."),
-    ] = None,
-    role: Annotated[
-        list[TermValue] | None,
-        Query(max_length=20, description="Only claims naming the actor in this role. Repeatable."),
-    ] = None,
-    status: Annotated[
-        list[ClaimStatus] | None,
-        Query(max_length=4, description="Repeatable. Default: published and disputed."),
-    ] = None,
-    limit: int = LimitQuery,
-    cursor: str | None = CursorQuery,
 ) -> Response:
-    def page(connection: Connection) -> bytes:
-        survivor = surviving_actor(connection, actor_id)
-        if survivor is None:
-            raise NotFound(f"No actor with id {actor_id!r}.")
-        wanted = TimelineQuery(
-            actor_id=survivor,
-            date_kind=kinds_or_all(date_kind),
-            role=tuple(sorted(set(role or []))),
-            status=tuple(sorted({s.value for s in status})) if status else DEFAULT_STATUSES,
-        )
-        return timeline_documents(connection, settings.cursor_secret, wanted, limit, cursor)
-
-    return await answer_listing(request, engine, if_none_match, page)
+    listing = timeline_listing(settings.cursor_secret, actor_id, params)
+    return await answer_listing(request, engine, if_none_match, listing)

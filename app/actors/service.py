@@ -1,9 +1,10 @@
 """Actor use cases (the only place actors are written) and actor reads."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, and_, delete, select, update
 from sqlmodel import Session, col
 
 from app.actors.schemas import (
@@ -23,6 +24,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.http import digest_etag, require_match
 from app.ids import new_id
 from app.instruments.service import reassign_issuer
+from app.listings import Listing, id_ordered_listing
 from app.models import (
     Actor,
     ActorAlias,
@@ -35,7 +37,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.names import match_key
-from app.pagination import decode_cursor, encode_cursor, query_scope
+from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
 from app.revisions.service import append_revision
 
@@ -120,10 +122,8 @@ def _best_match(actor: ActorRead, name_key: str, query: ActorQuery) -> ActorMatc
     return ActorMatch(via=via, value=name, strength=strength)
 
 
-def list_actors(
-    connection: Connection, secret: str, limit: int, cursor: str | None, query: ActorQuery
-) -> ActorPage:
-    scope = query_scope(resource="actors", q=query.q, external_id=query.external_id)
+def actor_listing(secret: str, limit: int, cursor: str | None, query: ActorQuery) -> Listing:
+    """Actors (not merged ones) in id order, by name words or external id."""
     statement = select(Actor).where(col(Actor.merged_into_id).is_(None)).order_by(col(Actor.id))
     if words := query.words:
         # One name has to hold every word: `korea north` finds North Korea, not an actor
@@ -140,19 +140,30 @@ def list_actors(
             col(ActorExternalId.scheme) == scheme, col(ActorExternalId.value) == value
         )
         statement = statement.where(col(Actor.id).in_(holder))
-    if cursor:
-        (after,) = decode_cursor(secret, scope, cursor)
-        statement = statement.where(col(Actor.id) > after)
-    rows = [dict(row) for row in connection.execute(statement.limit(limit + 1)).mappings()]
-    page = rows[:limit]
-    data = [
-        ActorListItem.model_validate(
-            {**read.model_dump(), "matched": _best_match(read, row["name_key"], query)}
-        )
-        for read, row in zip(render_actors(connection, page), page, strict=True)
-    ]
-    next_cursor = encode_cursor(secret, scope, [data[-1].id]) if len(rows) > limit else None
-    return ActorPage(data=data, next_cursor=next_cursor)
+
+    def render(
+        connection: Connection, rows: Sequence[RowMapping], next_cursor: str | None
+    ) -> bytes:
+        page = [dict(row) for row in rows]
+        data = [
+            ActorListItem.model_validate(
+                {**read.model_dump(), "matched": _best_match(read, row["name_key"], query)}
+            )
+            for read, row in zip(render_actors(connection, page), page, strict=True)
+        ]
+        return ActorPage(data=data, next_cursor=next_cursor).model_dump_json().encode()
+
+    return id_ordered_listing(
+        secret=secret,
+        scope=query_scope(resource="actors", q=query.q, external_id=query.external_id),
+        limit=limit,
+        cursor=cursor,
+        statement=statement,
+        id_column=col(Actor.id),
+        version_column=col(Actor.version),
+        row_etag=actor_etag,
+        render=render,
+    )
 
 
 # Writes.

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    CompoundSelect,
     Connection,
     Select,
     String,
@@ -27,10 +28,15 @@ from sqlalchemy import (
 )
 from sqlmodel import col
 
-from app.claims.filters import ClaimFilters
-from app.claims.queries import conditions, date_overlap, usually
+from app.claims import statements
+from app.claims.criteria import ClaimCriteria, resolve
+from app.claims.params import ClaimFilterParams
 from app.claims.schemas import ActorCount, ClaimFacets, TermCount, YearCount
+from app.claims.statements import Shape, conditions, date_overlap, shape_of, usually
+from app.http import digest_etag
+from app.listings import Listing
 from app.models import Actor, Claim, ClaimActor, ClaimDate, ClaimProgram
+from app.revisions.service import last_revisions
 
 TOP_ACTORS = 20
 TERMS = ("predicate", "modality", "status")  # columns of `claim`, counted from `matched`
@@ -41,11 +47,11 @@ def _ranked(counts: Counter[str]) -> list[TermCount]:
     return [TermCount(value=value, count=count) for value, count in ordered]
 
 
-def _matched(dialect: str, filters: ClaimFilters) -> CTE:
+def _matched(dialect: str, shape: Shape) -> CTE:
     """The selected claims, found once: MATERIALIZED, so no grouping re-runs the filters."""
     return (
         select(col(Claim.id), col(Claim.predicate), col(Claim.modality), col(Claim.status))
-        .where(*conditions(dialect, filters))
+        .where(*conditions(dialect, shape))
         .cte("matched")
         .prefix_with("MATERIALIZED")
     )
@@ -108,28 +114,37 @@ def _top_actors(dialect: str, matched: CTE) -> Select[Any]:
     )
 
 
-def _by_year(dialect: str, matched: CTE, filters: ClaimFilters) -> Select[Any]:
+def _by_year(dialect: str, matched: CTE, shape: Shape) -> Select[Any]:
     year = func.substr(col(ClaimDate.value), 1, 4)
     counted = _tagged("year", year, null(), func.count(col(ClaimDate.claim_id).distinct()))
     # The matched claims' own dates, found by claim id: on SQLite the date conditions would
     # otherwise drive a second scan of the whole date range the filters already scanned.
-    dated = [usually(dialect, condition) for condition in date_overlap(dialect, filters)]
+    dated = [usually(dialect, condition) for condition in date_overlap(dialect, shape)]
     return _of_matched(dialect, matched, counted, ClaimDate).where(*dated).group_by(year)
 
 
-def count_facets(connection: Connection, filters: ClaimFilters) -> ClaimFacets:
-    """The facets of the claims `filters` (resolved) select, in one statement."""
-    dialect = connection.dialect.name
-    matched = _matched(dialect, filters)
+def _facets_statement(dialect: str, shape: Shape) -> CompoundSelect[Any]:
+    matched = _matched(dialect, shape)
     groupings = union_all(
         *(_by_term(matched, term) for term in TERMS),
         _by_program(dialect, matched),
         _top_actors(dialect, matched),
-        _by_year(dialect, matched, filters),
+        _by_year(dialect, matched, shape),
     )
     # In the order the top actors were picked in (claims, then id, in the database's
     # collation), which the actor facet keeps; the other facets are ordered below.
-    rows = connection.execute(groupings.order_by(desc("claims"), "value")).all()
+    return groupings.order_by(desc("claims"), "value")
+
+
+def count_facets(connection: Connection, criteria: ClaimCriteria) -> ClaimFacets:
+    """The facets of the claims `criteria` select, in one statement."""
+    shape = shape_of(criteria)
+    rows = statements.run(
+        connection,
+        ("facets", shape),
+        lambda dialect: _facets_statement(dialect, shape),
+        statements.bind_values(connection.dialect.name, criteria),
+    ).all()
     counts: dict[str, Counter[str]] = {facet: Counter() for facet in (*TERMS, "program", "year")}
     actors: list[ActorCount] = []
     for facet, value, name, claims in rows:
@@ -139,7 +154,7 @@ def count_facets(connection: Connection, filters: ClaimFilters) -> ClaimFacets:
             counts[facet][value] = claims
     return ClaimFacets(
         total=sum(counts["status"].values()),
-        date_kind=filters.date_kind,
+        date_kind=criteria.date_kind,
         predicate=_ranked(counts["predicate"]),
         modality=_ranked(counts["modality"]),
         status=_ranked(counts["status"]),
@@ -147,3 +162,19 @@ def count_facets(connection: Connection, filters: ClaimFilters) -> ClaimFacets:
         actor=actors,
         year=[YearCount(year=int(year), count=n) for year, n in sorted(counts["year"].items())],
     )
+
+
+def facet_listing(params: ClaimFilterParams) -> Listing:
+    """The facets `params` ask for. They count every claim the filters select, so any
+    write to a claim may change them, and a rename changes the actor facet: the validator
+    hashes the query and the last claim and actor revisions, one index read each."""
+
+    def resolved_etag(connection: Connection) -> tuple[ClaimCriteria, str]:
+        criteria = resolve(connection, params)
+        return criteria, digest_etag("facets", criteria.scope(), *last_revisions(connection))
+
+    def page(connection: Connection) -> tuple[bytes, str]:
+        criteria, etag = resolved_etag(connection)
+        return count_facets(connection, criteria).model_dump_json().encode(), etag
+
+    return Listing(lambda connection: resolved_etag(connection)[1], page)

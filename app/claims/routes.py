@@ -7,8 +7,8 @@ from sqlalchemy import Connection
 
 from app.claims import queries, service
 from app.claims.evidence import fetch_evidence
-from app.claims.facets import count_facets
-from app.claims.filters import ClaimFiltersDep, resolve
+from app.claims.facets import facet_listing
+from app.claims.params import ClaimFilterParams, ClaimListParams
 from app.claims.schemas import (
     EVIDENCE_CONTEXT,
     ClaimCreate,
@@ -72,28 +72,19 @@ def create(body: ClaimCreate, session: SessionDep) -> Response:
     "existed at the start exactly once, in order. `sort=date` places a claim by its "
     "earliest date of `date_kind` and leaves out claims without one; `sort=relevance` "
     "needs `q`, and its order (and, on SQLite, its stability under writes) differs "
-    "between databases.",
+    "between databases. The ETag is the page's own: it changes when a claim on the page "
+    "changes, enters or leaves it, or a next page appears or goes, not with other writes.",
     responses={**READ_PROBLEMS, **problems(400)},
 )
 async def list_claims(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
-    filters: ClaimFiltersDep,
+    params: Annotated[ClaimListParams, Query()],
     if_none_match: IfNoneMatchHeader = None,
-    sort: Annotated[
-        queries.ClaimSort, Query(description="Page order; `-` for descending.")
-    ] = queries.ClaimSort.id,
-    limit: int = LimitQuery,
-    cursor: str | None = CursorQuery,
 ) -> Response:
-    def page(connection: Connection) -> bytes:
-        resolved = resolve(connection, filters)
-        return queries.list_documents(
-            connection, settings.cursor_secret, resolved, sort, limit, cursor
-        )
-
-    return await answer_listing(request, engine, if_none_match, page)
+    listing = queries.claim_listing(settings.cursor_secret, params)
+    return await answer_listing(request, engine, if_none_match, listing)
 
 
 @router.get(
@@ -101,20 +92,17 @@ async def list_claims(
     response_model=ClaimFacets,
     summary="Count the claims a filter selects, by predicate, modality, status, program, "
     "actor and year",
-    description="Takes the filters of `GET /v1/claims`. The ETag changes with every write "
-    "and with the query.",
+    description="Takes the filters of `GET /v1/claims`. The ETag changes with the query and "
+    "with every write to a claim or an actor (whose name the actor facet shows).",
     responses=READ_PROBLEMS,
 )
 async def facets(
     request: Request,
     engine: EngineDep,
-    filters: ClaimFiltersDep,
+    params: Annotated[ClaimFilterParams, Query()],
     if_none_match: IfNoneMatchHeader = None,
 ) -> Response:
-    def counts(connection: Connection) -> bytes:
-        return count_facets(connection, resolve(connection, filters)).model_dump_json().encode()
-
-    return await answer_listing(request, engine, if_none_match, counts)
+    return await answer_listing(request, engine, if_none_match, facet_listing(params))
 
 
 @router.get(

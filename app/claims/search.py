@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, FromClause, func, literal, literal_column, select
+from sqlalchemy import ColumnElement, FromClause, String, bindparam, func, literal_column, select
 from sqlalchemy.sql import column, table
 from sqlmodel import col
 
@@ -122,8 +122,34 @@ def fts5_expression(query: SearchQuery) -> str:
     return expression + "".join(f" NOT {quoted(phrase)}" for phrase in query.excluded)
 
 
-def _fts5_match(query: SearchQuery) -> ColumnElement[bool]:
-    return literal_column(FTS_TABLE).op("MATCH")(literal(fts5_expression(query)))
+@dataclass(frozen=True)
+class TextShape:
+    """The form of a search's SQL: how many words or phrases it requires and excludes, and
+    which are phrases (PostgreSQL builds a phrase with another function). The words
+    themselves are bound values (`text_binds`)."""
+
+    required: tuple[bool, ...]
+    excluded: tuple[bool, ...] = ()
+
+
+def text_shape(query: SearchQuery) -> TextShape:
+    return TextShape(
+        tuple(len(phrase) > 1 for phrase in query.required),
+        tuple(len(phrase) > 1 for phrase in query.excluded),
+    )
+
+
+def text_binds(dialect: str, query: SearchQuery) -> dict[str, str]:
+    """The bound values of the search condition of `query`'s shape."""
+    if dialect == "sqlite":
+        return {"fts": fts5_expression(query)}
+    binds = {f"required_{i}": " ".join(phrase) for i, phrase in enumerate(query.required)}
+    binds.update({f"excluded_{i}": " ".join(phrase) for i, phrase in enumerate(query.excluded)})
+    return binds
+
+
+def _fts5_match() -> ColumnElement[bool]:
+    return literal_column(FTS_TABLE).op("MATCH")(bindparam("fts", type_=String))
 
 
 # PostgreSQL: an expression GIN index on to_tsvector('simple', search_text).
@@ -133,41 +159,41 @@ def _tsvector() -> ColumnElement[object]:
     return func.to_tsvector(PG_CONFIG, col(Claim.search_text))
 
 
-def _tsquery(query: SearchQuery) -> ColumnElement[object]:
-    def part(phrase: Phrase) -> ColumnElement[object]:
+def _tsquery(shape: TextShape) -> ColumnElement[object]:
+    def part(name: str, is_phrase: bool) -> ColumnElement[object]:
         # Bound values, parsed by PostgreSQL as plain text, never as tsquery syntax.
-        text = " ".join(phrase)
-        if len(phrase) == 1:
-            return func.plainto_tsquery(PG_CONFIG, text)
-        return func.phraseto_tsquery(PG_CONFIG, text)
+        text = bindparam(name, type_=String)
+        if is_phrase:
+            return func.phraseto_tsquery(PG_CONFIG, text)
+        return func.plainto_tsquery(PG_CONFIG, text)
 
-    combined = part(query.required[0])
-    for phrase in query.required[1:]:
-        combined = combined.op("&&")(part(phrase))
-    for phrase in query.excluded:
-        combined = combined.op("&&")(func.tsquery_not(part(phrase)))
+    combined = part("required_0", shape.required[0])
+    for i, is_phrase in enumerate(shape.required[1:], start=1):
+        combined = combined.op("&&")(part(f"required_{i}", is_phrase))
+    for i, is_phrase in enumerate(shape.excluded):
+        combined = combined.op("&&")(func.tsquery_not(part(f"excluded_{i}", is_phrase)))
     return combined
 
 
-def match_condition(dialect: str, query: SearchQuery) -> ColumnElement[bool]:
+def match_condition(dialect: str, shape: TextShape) -> ColumnElement[bool]:
     """A condition on `claim`: the claim's text matches the query."""
     if dialect == "sqlite":
-        matching = select(_fts.c.rowid).where(_fts5_match(query))
+        matching = select(_fts.c.rowid).where(_fts5_match())
         return _claim_rowid.in_(matching)
-    return _tsvector().op("@@")(_tsquery(query))
+    return _tsvector().op("@@")(_tsquery(shape))
 
 
-def ranked_source(dialect: str, query: SearchQuery) -> tuple[FromClause, ColumnElement[float]]:
+def ranked_source(dialect: str, shape: TextShape) -> tuple[FromClause, ColumnElement[float]]:
     """What to select from for relevance order and the score (lower is more relevant)."""
     claim = Claim.__table__  # type: ignore[attr-defined]
     if dialect == "sqlite":
         joined = _fts.join(claim, _claim_rowid == _fts.c.rowid)
         return joined, func.bm25(literal_column(FTS_TABLE))
-    return claim, -func.ts_rank(_tsvector(), _tsquery(query))
+    return claim, -func.ts_rank(_tsvector(), _tsquery(shape))
 
 
-def relevance_condition(dialect: str, query: SearchQuery) -> ColumnElement[bool]:
+def relevance_condition(dialect: str, shape: TextShape) -> ColumnElement[bool]:
     """The match condition that goes with `ranked_source` (a join on SQLite)."""
     if dialect == "sqlite":
-        return _fts5_match(query)
-    return match_condition(dialect, query)
+        return _fts5_match()
+    return match_condition(dialect, shape)

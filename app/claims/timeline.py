@@ -4,34 +4,21 @@ it there (its earliest date of the asked kinds) and its stored document."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, Select, bindparam, select
 from sqlmodel import col
 
-from app.claims.queries import after_key, placing_date, usually
-from app.errors import BadRequest
-from app.models import Actor, Claim, ClaimActor, DateKind
-from app.pagination import decode_cursor, encode_cursor, query_scope
-
-ALL_KINDS = tuple(kind.value for kind in DateKind)
-
-
-@dataclass(frozen=True)
-class TimelineQuery:
-    actor_id: str
-    date_kind: tuple[str, ...] = ALL_KINDS
-    role: tuple[str, ...] = ()
-    status: tuple[str, ...] = ()
-
-    def scope(self) -> str:
-        return query_scope(
-            resource="timeline",
-            actor_id=self.actor_id,
-            date_kind=self.date_kind,
-            role=self.role,
-            status=self.status,
-        )
+from app.claims import statements
+from app.claims.criteria import TimelineCriteria, resolve_timeline
+from app.claims.pages import page_body, timeline_entry
+from app.claims.params import TimelineParams
+from app.claims.statements import after_key, limited, placing_date, usually
+from app.errors import BadRequest, NotFound
+from app.http import digest_etag
+from app.listings import Listing, page_etag
+from app.models import Actor, Claim, ClaimActor
+from app.pagination import keyset_page
 
 
 def surviving_actor(connection: Connection, actor_id: str) -> str | None:
@@ -42,68 +29,109 @@ def surviving_actor(connection: Connection, actor_id: str) -> str | None:
     return (row[1] or row[0]) if row else None
 
 
-def timeline_documents(
+@dataclass(frozen=True)
+class TimelineStatement:
+    """What a timeline statement's form depends on; the values are bound."""
+
+    roles: bool
+    continued: bool
+    etags_only: bool
+
+    def build(self, dialect: str) -> Select[Any]:
+        placed, is_placing = placing_date(
+            dialect, bindparam("date_kinds", expanding=True), walk_kinds=False
+        )
+        key, tie = col(placed.earliest), col(placed.claim_id)
+        naming = select(col(ClaimActor.claim_id)).where(
+            col(ClaimActor.actor_id) == bindparam("actor_id")
+        )
+        if self.roles:
+            naming = naming.where(col(ClaimActor.role).in_(bindparam("roles", expanding=True)))
+        status = col(Claim.status).in_(bindparam("statuses", expanding=True))
+        document = [] if self.etags_only else [col(Claim.document)]
+        statement = (
+            select(
+                tie,
+                col(Claim.etag),
+                *document,
+                col(placed.kind),
+                col(placed.value),
+                col(placed.precision),
+                col(placed.latest),
+                key,
+            )
+            .select_from(placed)
+            .join(Claim, col(Claim.id) == tie)
+            .where(is_placing, tie.in_(naming), usually(dialect, status))
+            .order_by(key, tie)
+        )
+        if self.continued:
+            statement = statement.where(after_key(key, tie, descending=False))
+        return limited(statement)
+
+
+def timeline_rows(
     connection: Connection,
     secret: str,
-    query: TimelineQuery,
+    criteria: TimelineCriteria,
     limit: int,
     cursor: str | None,
-) -> bytes:
-    """A page of the timeline as the JSON body of a `TimelinePage`."""
-    scope = query.scope()
-    dialect = connection.dialect.name
-    placed, is_placing = placing_date(dialect, query.date_kind, walk_kinds=False)
-    key, tie = col(placed.earliest), col(placed.claim_id)
-    naming = select(col(ClaimActor.claim_id)).where(col(ClaimActor.actor_id) == query.actor_id)
-    if query.role:
-        naming = naming.where(col(ClaimActor.role).in_(query.role))
-    statement = (
-        select(
-            col(Claim.document),
-            col(placed.kind),
-            col(placed.value),
-            col(placed.precision),
-            key,
-            col(placed.latest),
-            tie,
-        )
-        .select_from(placed)
-        .join(Claim, col(Claim.id) == tie)
-        .where(is_placing, tie.in_(naming), usually(dialect, col(Claim.status).in_(query.status)))
-        .order_by(key, tie)
+    *,
+    etags_only: bool = False,
+) -> tuple[Sequence[Row[Any]], str | None]:
+    """A page of the timeline as rows (claim id, etag, [document,] kind, value, precision,
+    latest, earliest) and the next page's cursor."""
+    values: dict[str, Any] = {
+        "actor_id": criteria.actor_id,
+        "date_kinds": list(criteria.date_kinds),
+        "roles": list(criteria.actor_roles),
+        "statuses": list(criteria.statuses),
+    }
+
+    def fetch(after: list[Any] | None, size: int) -> Sequence[Row[Any]]:
+        query = TimelineStatement(bool(criteria.actor_roles), after is not None, etags_only)
+        bound = {**values, "page_size": size}
+        if after:
+            try:
+                bound.update(after_key=date.fromisoformat(after[0]), after_tie=after[1])
+            except ValueError:
+                raise BadRequest("The cursor is not valid for this query.", errors=[]) from None
+        return statements.run(connection, query, query.build, bound).all()
+
+    return keyset_page(
+        secret=secret,
+        scope=criteria.scope(),
+        cursor=cursor,
+        limit=limit,
+        key=(str, str),
+        fetch=fetch,
+        key_of=lambda row: [row[-1].isoformat(), row[0]],
     )
-    if cursor:
-        after = decode_cursor(secret, scope, cursor)
-        if len(after) != 2 or not all(isinstance(part, str) for part in after):
-            raise BadRequest("The cursor is not valid for this query.", errors=[])
-        statement = statement.where(
-            after_key(key, tie, (date.fromisoformat(after[0]), after[1]), False)
-        )
-    rows = connection.execute(statement.limit(limit + 1)).all()
-    page = rows[:limit]
-    items = [
-        b'{"date":'
-        + orjson.dumps(
-            {
-                "kind": kind,
-                "value": value,
-                "precision": precision,
-                "earliest": earliest,
-                "latest": latest,
-            }
-        )
-        + b',"claim":'
-        + document.encode()
-        + b"}"
-        for document, kind, value, precision, earliest, latest, _ in page
-    ]
-    next_cursor = (
-        encode_cursor(secret, scope, [page[-1][4].isoformat(), page[-1][6]])
-        if len(rows) > limit
-        else None
-    )
-    return b'{"data":[' + b",".join(items) + b'],"next_cursor":' + orjson.dumps(next_cursor) + b"}"
 
 
-def kinds_or_all(kinds: Sequence[DateKind] | None) -> tuple[str, ...]:
-    return tuple(sorted({kind.value for kind in kinds})) if kinds else ALL_KINDS
+def timeline_listing(secret: str, actor_id: str, params: TimelineParams) -> Listing:
+    """The timeline of the actor `actor_id` names (its survivor if it was merged)."""
+
+    def rows(
+        connection: Connection, etags_only: bool
+    ) -> tuple[Sequence[Row[Any]], str | None, str]:
+        survivor = surviving_actor(connection, actor_id)
+        if survivor is None:
+            raise NotFound(f"No actor with id {actor_id!r}.")
+        criteria = resolve_timeline(connection, survivor, params)
+        found, next_cursor = timeline_rows(
+            connection, secret, criteria, params.limit, params.cursor, etags_only=etags_only
+        )
+        scope = digest_etag(criteria.scope(), params.limit, params.cursor)
+        etag = page_etag(scope, (row[1] for row in found), next_cursor is not None)
+        return found, next_cursor, etag
+
+    def page(connection: Connection) -> tuple[bytes, str]:
+        found, next_cursor, etag = rows(connection, etags_only=False)
+        # (claim id, etag, document, kind, value, precision, latest, earliest)
+        entries = (
+            timeline_entry(row[2], (row[3], row[4], row[5], row[7], row[6])) for row in found
+        )
+        return page_body(entries, next_cursor), etag
+
+    return Listing(lambda connection: rows(connection, etags_only=True)[2], page)

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import Body, Query, Request, Response
-from sqlalchemy import Connection
 
 from app.db import EngineDep, SessionDep, run_read
 from app.errors import NotFound
@@ -64,11 +63,8 @@ async def list_instruments(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
 ) -> Response:
-    def page(connection: Connection) -> bytes:
-        listed = service.list_instruments(connection, settings.cursor_secret, limit, cursor, symbol)
-        return listed.model_dump_json().encode()
-
-    return await answer_listing(request, engine, if_none_match, page)
+    listing = service.instrument_listing(settings.cursor_secret, limit, cursor, symbol)
+    return await answer_listing(request, engine, if_none_match, listing)
 
 
 @router.get(

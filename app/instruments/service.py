@@ -1,8 +1,9 @@
 """Instrument use cases (the only place instruments are written) and instrument reads."""
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, RowMapping, select
 from sqlmodel import Session, col
 
 from app.checks import BodyChecks
@@ -17,9 +18,10 @@ from app.instruments.schemas import (
     InstrumentRead,
 )
 from app.isodates import parse_prefix
+from app.listings import Listing, id_ordered_listing
 from app.models import Actor, ClaimInstrument, EntityType, Instrument, Operation
 from app.models.base import utcnow
-from app.pagination import decode_cursor, encode_cursor, query_scope
+from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
 from app.revisions.service import append_revision
 
@@ -42,20 +44,27 @@ def fetch_instrument(connection: Connection, instrument_id: str) -> InstrumentRe
     return to_read(dict(row)) if row else None
 
 
-def list_instruments(
-    connection: Connection, secret: str, limit: int, cursor: str | None, symbol: str | None
-) -> InstrumentPage:
-    scope = query_scope(resource="instruments", symbol=symbol)
+def instrument_listing(secret: str, limit: int, cursor: str | None, symbol: str | None) -> Listing:
+    """Instruments in id order, optionally the one with `symbol`."""
     statement = select(Instrument).order_by(col(Instrument.id))
     if symbol:
         statement = statement.where(col(Instrument.symbol) == symbol)
-    if cursor:
-        (after,) = decode_cursor(secret, scope, cursor)
-        statement = statement.where(col(Instrument.id) > after)
-    rows = connection.execute(statement.limit(limit + 1)).mappings().all()
-    data = [to_read(dict(row)) for row in rows[:limit]]
-    next_cursor = encode_cursor(secret, scope, [data[-1].id]) if len(rows) > limit else None
-    return InstrumentPage(data=data, next_cursor=next_cursor)
+
+    def render(_: Connection, rows: Sequence[RowMapping], next_cursor: str | None) -> bytes:
+        data = [to_read(dict(row)) for row in rows]
+        return InstrumentPage(data=data, next_cursor=next_cursor).model_dump_json().encode()
+
+    return id_ordered_listing(
+        secret=secret,
+        scope=query_scope(resource="instruments", symbol=symbol),
+        limit=limit,
+        cursor=cursor,
+        statement=statement,
+        id_column=col(Instrument.id),
+        version_column=col(Instrument.version),
+        row_etag=instrument_etag,
+        render=render,
+    )
 
 
 def _check(session: Session, data: InstrumentCreate, instrument_id: str) -> None:

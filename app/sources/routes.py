@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import Body, Query, Request, Response
-from sqlalchemy import Connection
 
 from app.db import EngineDep, SessionDep, run_read
 from app.errors import InvalidInput, NotFound
@@ -59,11 +58,8 @@ async def list_sources(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
 ) -> Response:
-    def page(connection: Connection) -> bytes:
-        listed = service.list_sources(connection, settings.cursor_secret, limit, cursor, kind)
-        return listed.model_dump_json().encode()
-
-    return await answer_listing(request, engine, if_none_match, page)
+    listing = service.source_listing(settings.cursor_secret, limit, cursor, kind)
+    return await answer_listing(request, engine, if_none_match, listing)
 
 
 @router.get(

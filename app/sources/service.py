@@ -1,9 +1,10 @@
 """Source use cases: the only place sources are written."""
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, inspect, select
+from sqlalchemy import Connection, RowMapping, exists, func, inspect, select
 from sqlmodel import Session, col
 
 from app.checks import BodyChecks
@@ -12,9 +13,10 @@ from app.errors import Conflict, NotFound
 from app.http import digest_etag, require_match
 from app.ids import new_id
 from app.isodates import parse_prefix
+from app.listings import Listing, id_ordered_listing
 from app.models import EntityType, EvidenceSpan, Operation, Source, Vocabulary
 from app.models.base import utcnow
-from app.pagination import decode_cursor, encode_cursor, query_scope
+from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
 from app.revisions.service import append_revision
 from app.sources.schemas import SourceCreate, SourcePage, SourcePatch, SourceRead, SourceSummary
@@ -145,20 +147,27 @@ def fetch_source(connection: Connection, source_id: str) -> SourceRead | None:
     return to_read(dict(row)) if row else None
 
 
-def list_sources(
-    connection: Connection, secret: str, limit: int, cursor: str | None, kind: str | None
-) -> SourcePage:
-    scope = query_scope(resource="sources", kind=kind)
+def source_listing(secret: str, limit: int, cursor: str | None, kind: str | None) -> Listing:
+    """Sources in id order, optionally of one kind, without their text (its length only)."""
     columns = [column for column in inspect(Source).columns if column.name != "text"]
     statement = select(*columns, func.length(col(Source.text)).label("text_length")).order_by(
         col(Source.id)
     )
     if kind:
         statement = statement.where(col(Source.kind) == kind)
-    if cursor:
-        (after,) = decode_cursor(secret, scope, cursor)
-        statement = statement.where(col(Source.id) > after)
-    rows = connection.execute(statement.limit(limit + 1)).mappings().all()
-    data = [SourceSummary.model_validate(dict(row)) for row in rows[:limit]]
-    next_cursor = encode_cursor(secret, scope, [data[-1].id]) if len(rows) > limit else None
-    return SourcePage(data=data, next_cursor=next_cursor)
+
+    def render(_: Connection, rows: Sequence[RowMapping], next_cursor: str | None) -> bytes:
+        data = [SourceSummary.model_validate(dict(row)) for row in rows]
+        return SourcePage(data=data, next_cursor=next_cursor).model_dump_json().encode()
+
+    return id_ordered_listing(
+        secret=secret,
+        scope=query_scope(resource="sources", kind=kind),
+        limit=limit,
+        cursor=cursor,
+        statement=statement,
+        id_column=col(Source.id),
+        version_column=col(Source.version),
+        row_etag=source_etag,
+        render=render,
+    )

@@ -1,0 +1,180 @@
+"""The query parameters of the claim reads, declared once.
+
+Each model is the single declaration of its parameters: name, type, limits, whether it
+repeats, and the description the OpenAPI document shows. FastAPI reads them as
+query-parameter models (`Annotated[ClaimListParams, Query()]`); `app.middleware` refuses
+parameters a model does not declare and single-valued ones given twice. What a model holds
+is what the client wrote: `app.claims.criteria.resolve` turns it into the resolved
+`ClaimCriteria` (actor names into ids, dates into day bounds), the only form the SQL
+accepts. Parameters combine with AND; a repeated parameter is OR within itself.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.fields import DatePrefixStr
+from app.models import ClaimStatus, DateKind
+from app.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+MAX_VALUES = 20
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the driver.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+TermValue = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+ProgramCode = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+]
+Name = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_no_nul)]
+Reference = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_nul)]
+Publisher = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+
+
+def _repeatable(description: str, max_length: int = MAX_VALUES) -> Any:
+    return Field(max_length=max_length, description=f"{description} Repeatable (OR).")
+
+
+# The parameters the claim list shares with the timeline, and the page of every list.
+StatusFilter = Annotated[
+    list[ClaimStatus],
+    _repeatable("Review status. Default: published and disputed (retracted only when asked).", 4),
+]
+ActorRoleFilter = Annotated[
+    list[TermValue],
+    _repeatable("Only where the actor (or, without `actor`, any actor) has this role."),
+]
+PageLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")]
+PageCursor = Annotated[
+    str | None,
+    Field(
+        max_length=1000,
+        description="`next_cursor` from the previous page; only valid with the same filters.",
+    ),
+]
+
+
+class QueryParams(BaseModel):
+    """Query parameters as a model: unknown ones are refused, values are not coerced into
+    other meanings, and an instance never changes once parsed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClaimSort(StrEnum):
+    id = "id"
+    date = "date"
+    date_desc = "-date"
+    updated_at = "updated_at"
+    updated_at_desc = "-updated_at"
+    relevance = "relevance"
+
+
+class ClaimFilterParams(QueryParams):
+    """The filters of `GET /v1/claims`, shared by its facets."""
+
+    status: StatusFilter = []
+    predicate: Annotated[
+        list[TermValue],
+        _repeatable("Predicate, e.g. `obligation` (see vocabularies)."),
+    ] = []
+    modality: Annotated[
+        list[TermValue],
+        _repeatable("Modality, e.g. `occurred`, `demanded`."),
+    ] = []
+    min_confidence: float | None = Field(
+        default=None, ge=0, le=1, description="Only claims at least this confident."
+    )
+    actor: Annotated[
+        list[Name],
+        _repeatable(
+            "An actor id, or a name or alias of one (case, accents, apostrophes, punctuation "
+            "and word order do not matter). An ambiguous or unknown name is a 422 listing "
+            "the candidates or closest names; a merged actor's id means its survivor."
+        ),
+    ] = []
+    actor_role: ActorRoleFilter = []
+    program: Annotated[
+        list[ProgramCode],
+        _repeatable("Sanctions program code, e.g. `DPRK3`."),
+    ] = []
+    instrument: Annotated[
+        list[Reference],
+        _repeatable("Cited instrument: id or symbol such as `S/RES/2397 (2017)`."),
+    ] = []
+    provision: Annotated[
+        list[Reference],
+        _repeatable(
+            "Cited provision, e.g. `para 8` (case-insensitive); with `instrument`, of that "
+            "instrument."
+        ),
+    ] = []
+    source: Annotated[
+        list[Reference],
+        _repeatable("Source id cited as evidence."),
+    ] = []
+    source_kind: Annotated[
+        list[TermValue],
+        _repeatable("Kind of a cited source, e.g. `news_article`."),
+    ] = []
+    publisher: Annotated[
+        list[Publisher],
+        _repeatable("Publisher of a cited source (case-insensitive), e.g. `Reuters`."),
+    ] = []
+    date_kind: DateKind = Field(
+        default=DateKind.occurred,
+        description="Which of a claim's dates `date_from`/`date_to`, `sort=date` and the "
+        "year facet use.",
+    )
+    date_from: DatePrefixStr | None = Field(
+        default=None,
+        description="ISO date or prefix (`2019`, `2019-12`, `2019-12-22`); claims with a "
+        "date of `date_kind` whose range ends on or after its first day.",
+    )
+    date_to: DatePrefixStr | None = Field(
+        default=None,
+        description="ISO date or prefix; claims with a date of `date_kind` whose range "
+        "starts on or before its last day (`2019` means up to 2019-12-31).",
+    )
+    updated_since: datetime | None = Field(
+        default=None,
+        description="Claims written at or after this time (ISO 8601; UTC if no zone).",
+    )
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description='Full text over statements and evidence quotes: words, "phrases" and '
+        "-exclusions, all required; case, accents and punctuation do not matter, and no "
+        "stemming (`labourer` does not find `labourers`).",
+    )
+
+
+class ClaimListParams(ClaimFilterParams):
+    """`GET /v1/claims`: the filters, the order and the page."""
+
+    sort: ClaimSort = Field(default=ClaimSort.id, description="Page order; `-` for descending.")
+    limit: PageLimit = DEFAULT_LIMIT
+    cursor: PageCursor = None
+
+
+class TimelineParams(QueryParams):
+    """`GET /v1/actors/{id}/timeline`: the claim filters a timeline takes, by the same names
+    as the claim list's, and the page."""
+
+    status: StatusFilter = []
+    date_kind: Annotated[
+        list[DateKind], _repeatable("Date kinds that place claims; default all.", len(DateKind))
+    ] = []
+    actor_role: Annotated[
+        list[TermValue], _repeatable("Only claims naming the actor in this role.")
+    ] = []
+    limit: PageLimit = DEFAULT_LIMIT
+    cursor: PageCursor = None
