@@ -98,7 +98,7 @@ def evidence_entry(
 
 
 def instrument_entry(
-    instrument_id: str, symbol: str, title: str, provision: str | None
+    instrument_id: str, symbol: str, title: str | None, provision: str | None
 ) -> dict[str, Any]:
     return {
         "instrument_id": instrument_id,
