@@ -231,7 +231,7 @@ def test_every_json_answer_is_what_its_operation_declares(
     # An actor's timeline, in each of its shapes.
     timeline = f"/v1/actors/{seeded.korea['id']}/timeline"
     assert len(list(_walk(client, served, timeline, limit=1, **everything))) == 2
-    served(client.get(timeline, params={"date_kind": "adopted", "role": "target"}))
+    served(client.get(timeline, params={"date_kind": "adopted", "actor_role": "target"}))
 
     # Actors: with and without `matched`, written, merged.
     actor_path = f"/v1/actors/{seeded.russia['id']}"
