@@ -155,3 +155,20 @@ def assert_served_from(baseline: Baseline, log_path: Path) -> None:
             f"the baseline server ({log_path}) imported app from {lines[:1] or 'nowhere'}, "
             f"not from {baseline.path}"
         )
+
+
+def remove_all() -> list[Path]:
+    """Remove every baseline worktree under bench/.cache and prune git's records of them."""
+    removed = sorted(CACHE.glob(f"{PREFIX}*"))
+    for path in removed:
+        _remove(path)
+    _git("worktree", "prune")
+    return removed
+
+
+if __name__ == "__main__":
+    # `python -m bench.baseline remove`: the worktrees are kept between runs otherwise.
+    if sys.argv[1:] != ["remove"]:
+        sys.exit("usage: python -m bench.baseline remove")
+    for gone in remove_all():
+        print(f"removed {gone}")
