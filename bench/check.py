@@ -1,10 +1,23 @@
 """Before timing: every peer must answer the scenario's cases with the same claims, in the
-same order, as the API (or, for facets, the same counts). A difference fails the run."""
+same order, as the API (or, for facets, the same counts). A difference fails the run.
+
+The baseline (an older commit's API, `--baseline`) is compared with the current API on the
+same database the same way, and its whole answers too, but a difference is reported, not
+fatal: the current code may differ on purpose (a fix, a new field)."""
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.scenarios import API, DATASETTE, IDS, Scenario, facets_api, facets_datasette, fetch_json
+from bench.scenarios import (
+    API,
+    BASELINE_OF,
+    DATASETTE,
+    IDS,
+    Scenario,
+    facets_api,
+    facets_datasette,
+    fetch_json,
+)
 from bench.servers import Server
 
 SAMPLE = 25
@@ -20,13 +33,21 @@ class CheckReport:
     rows: int = 0
     content_equal: bool | None = None
     notes: list[str] = field(default_factory=list)
+    # Baseline comparisons: cases whose ids (or counts) differ, and whose answers differ.
+    ids_differ: int | None = None
+    answers_differ: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "cases_compared": self.compared,
             "rows_compared": self.rows,
             "content_equal": self.content_equal,
         }
+        if self.ids_differ is not None:
+            found.update(
+                ids_differ=self.ids_differ, answers_differ=self.answers_differ, notes=self.notes
+            )
+        return found
 
 
 def _get(server: Server, path: str, etag: str = "") -> Any:
@@ -79,3 +100,61 @@ def check(scenario: Scenario, peer: str, servers: dict[str, Server]) -> CheckRep
     if report.rows == 0:
         raise Mismatch(f"{scenario.name}: no case returned anything; the check proves nothing")
     return report
+
+
+def _answer_or_status(server: Server, path: str) -> tuple[int, Any]:
+    status, body, _ = fetch_json(server.base_url, path)
+    return status, body
+
+
+def compare_baseline(scenario: Scenario, peer: str, servers: dict[str, Server]) -> CheckReport:
+    """Compare the baseline `peer` with the current API on the same database, case by case
+    (same requests, same order): the same ids (or counts), and the same whole answer.
+    Differences are counted and described, never raised."""
+    current = BASELINE_OF[peer]
+    report = CheckReport(ids_differ=0, answers_differ=0)
+    for path, _ in scenario.requests[current][:SAMPLE]:
+        ours_status, ours = _answer_or_status(servers[current], path)
+        base_status, theirs = _answer_or_status(servers[peer], path)
+        report.compared += 1
+        if ours_status != 200:
+            raise Mismatch(f"{current}: {path} answered {ours_status}: {ours}")
+        if base_status != 200:
+            report.ids_differ += 1
+            report.answers_differ += 1
+            report.notes.append(f"{path}: baseline answered {base_status}: {str(theirs)[:120]}")
+            continue
+        if scenario.compare == "facets":
+            same_ids = ours == theirs
+        else:
+            same_ids = IDS[current](ours) == IDS[peer](theirs)
+            report.rows += len(IDS[current](ours))
+        if not same_ids:
+            report.ids_differ += 1
+            if len(report.notes) < 3:
+                report.notes.append(f"{path}: other ids/order or counts than {current}")
+        if ours != theirs:
+            report.answers_differ += 1
+            if same_ids and len(report.notes) < 3:
+                keys = _differing_keys(ours, theirs)
+                report.notes.append(f"{path}: same ids, answers differ in {keys}")
+    report.content_equal = report.answers_differ == 0
+    return report
+
+
+def _differing_keys(ours: Any, theirs: Any) -> list[str]:
+    """Where two answers differ, to one level in their items, for the report."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        keys = sorted(set(ours) | set(theirs))
+        differing = [k for k in keys if ours.get(k) != theirs.get(k)]
+        if differing == ["data"] and isinstance(ours["data"], list):
+            inner = {
+                k
+                for a, b in zip(ours["data"], theirs.get("data") or [], strict=False)
+                if isinstance(a, dict) and isinstance(b, dict)
+                for k in set(a) | set(b)
+                if a.get(k) != b.get(k)
+            }
+            return [f"data[].{k}" for k in sorted(inner)] or differing
+        return differing
+    return ["the whole answer"]

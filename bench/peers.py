@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import canned
+from bench.baseline import Baseline, assert_served_from
 from bench.cpu import CpuPlan
 from bench.servers import Server, free_port, running
 
@@ -22,24 +23,33 @@ def sqlite_url(path: Path) -> str:
 
 @contextmanager
 def api(
-    name: str, database_url: str, log_dir: Path, cpu: CpuPlan, *, cursor_secret: str
+    name: str,
+    database_url: str,
+    log_dir: Path,
+    cpu: CpuPlan,
+    *,
+    cursor_secret: str,
+    baseline: Baseline | None = None,
 ) -> Iterator[Server]:
     """`claims serve`, the command the README gives users (uvicorn, one process), without
-    uvicorn's access log (`ACCESS_LOG=false`), as behind a proxy that logs requests."""
+    uvicorn's access log (`ACCESS_LOG=false`), as behind a proxy that logs requests.
+
+    With `baseline`, the same command from the baseline's worktree (its cwd, its code first
+    on PYTHONPATH, the same virtualenv); the server must say it imported that code."""
     port = free_port()
-    command = [
-        *cpu.server_prefix(),
-        str(VENV_BIN / "claims"),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    claims = baseline.command(serve) if baseline else [str(VENV_BIN / "claims"), *serve]
+    command = [*cpu.server_prefix(), *claims]
     env = {"DATABASE_URL": database_url, "CURSOR_SECRET": cursor_secret, "ACCESS_LOG": "false"}
+    cwd = ROOT
+    if baseline is not None:
+        env.update(baseline.env())
+        cwd = baseline.path
     with running(
-        name, command, port=port, ready_path="/readyz", log_dir=log_dir, env=env, cwd=ROOT
+        name, command, port=port, ready_path="/readyz", log_dir=log_dir, env=env, cwd=cwd
     ) as server:
+        if baseline is not None:
+            assert_served_from(baseline, server.log_path)
         yield server
 
 

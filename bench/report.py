@@ -9,9 +9,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench.scenarios import API, API_PG, DATASETTE, POCKETBASE
+from bench.scenarios import API, API_BASE, API_BASE_PG, API_PG, BASELINE_OF, DATASETTE, POCKETBASE
 
-PEER_ORDER = [API, DATASETTE, POCKETBASE, API_PG]
+PEER_ORDER = [API, API_BASE, DATASETTE, POCKETBASE, API_PG, API_BASE_PG]
 
 
 @dataclass
@@ -41,6 +41,8 @@ class SizeResult:
     runs: dict[str, dict[int, dict[str, Runs]]] = field(default_factory=dict)
     sql: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # The 304 rate under unrelated writes (bench/poll_304.py under_writes), when run.
+    poll_writes: dict[str, Any] = field(default_factory=dict)
 
     def add(self, scenario: str, connections: int, peer: str, run: dict[str, float]) -> None:
         by_peer = self.runs.setdefault(scenario, {}).setdefault(connections, {})
@@ -63,12 +65,23 @@ class SizeResult:
                 if ours and theirs:
                     ratios[peer] = round(ours / theirs, 2)
             scenarios[name]["api_over_peer_rps_c16"] = ratios
+            baseline = {}
+            for base, current in BASELINE_OF.items():
+                ours, theirs = (
+                    self.figure(name, 16, current, "rps"),
+                    self.figure(name, 16, base, "rps"),
+                )
+                if ours and theirs:
+                    baseline[current] = round(ours / theirs, 2)
+            if baseline:
+                scenarios[name]["api_over_baseline_rps_c16"] = baseline
         return {
             "claims": self.claims,
             "loads": self.loads,
             "checks": self.checks,
             "scenarios": scenarios,
             "sql": self.sql,
+            "poll_writes": self.poll_writes,
             "notes": self.notes,
         }
 
@@ -88,7 +101,7 @@ def table(result: SizeResult) -> Table:
         "req/s c1",
         "p50 ms c1",
         "API/peer",
-        "p50 c1 / SQL",
+        "p50 c1 / SQL (− SQL)",
     ):
         out.add_column(header, justify="left" if header in ("scenario", "peer") else "right")
     for scenario, by_connections in result.runs.items():
@@ -98,8 +111,12 @@ def table(result: SizeResult) -> Table:
             rps = result.figure(scenario, 16, peer, "rps")
             ours = result.figure(scenario, 16, API, "rps")
             ratio = f"{ours / rps:.2f}×" if peer in (DATASETTE, POCKETBASE) and ours and rps else ""
+            if peer in BASELINE_OF:  # API / baseline, each on its database
+                current = result.figure(scenario, 16, BASELINE_OF[peer], "rps")
+                ratio = f"{current / rps:.2f}× base" if current and rps else ""
             sql = result.sql.get(peer, {}).get(scenario, {})
             over_sql = sql.get("api_p50_c1_over_sql")
+            outside = sql.get("api_p50_c1_minus_sql_ms")
             out.add_row(
                 scenario if index == 0 else "",
                 peer,
@@ -109,7 +126,9 @@ def table(result: SizeResult) -> Table:
                 _fmt(result.figure(scenario, 1, peer, "rps"), 0),
                 _fmt(result.figure(scenario, 1, peer, "p50_ms"), 3),
                 ratio,
-                f"{over_sql:.1f}× of {sql['sql_p50_ms']:.3f} ms" if over_sql else "",
+                f"{over_sql:.1f}× of {sql['sql_p50_ms']:.3f} ms (+{outside:.3f})"
+                if over_sql
+                else "",
             )
         out.add_section()
     return out
@@ -133,13 +152,39 @@ def loads_table(results: list[SizeResult]) -> Table:
     return out
 
 
+def poll_writes_table(result: SizeResult) -> Table:
+    found = result.poll_writes
+    out = Table(
+        title=f"{result.claims:,} claims: 304s while {found['writers']} writers made "
+        f"{found['writes']:,} unrelated writes ({found['writes_per_s']:,.0f}/s); polled pages "
+        f"unchanged: {'yes' if found['pages_unchanged'] else 'NO'}",
+        title_justify="left",
+    )
+    for header in ("list", "lists", "polls", "304 share", "200 req/s c1", "304 req/s c1",
+                   "304/200 cost (req/s)", "304/200 p50"):  # fmt: skip
+        out.add_column(header, justify="left" if header == "list" else "right")
+    for kind, row in found["lists"].items():
+        out.add_row(
+            kind,
+            str(row["lists"]),
+            f"{row['polls']:,}",
+            f"{row['share_304']:.1%}",
+            _fmt(row.get("rps_200"), 0),
+            _fmt(row.get("rps_304"), 0),
+            _fmt(row.get("cost_304_over_200_rps"), 2),
+            _fmt(row.get("cost_304_over_200_p50"), 2),
+        )
+    return out
+
+
 def targets_table(targets: list[dict[str, Any]]) -> Table:
     out = Table(title="targets", title_justify="left")
-    for header in ("target", "wanted", "measured", "met"):
+    for header in ("set", "target", "wanted", "measured", "met"):
         out.add_column(header)
     for target in targets:
         met = target["met"]
         out.add_row(
+            target.get("set", ""),
             target["name"],
             target["wanted"],
             target["measured"],
@@ -154,6 +199,10 @@ def print_all(
     console.print(f"[bold]CPU regime:[/] {regime}")
     for result in results:
         console.print(table(result))
+        if result.poll_writes:
+            console.print(poll_writes_table(result))
+            for note in result.poll_writes["notes"]:
+                console.print(f"  note: poll_writes: {note}")
         for note in result.notes:
             console.print(f"  note: {note}")
     console.print(loads_table(results))

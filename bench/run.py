@@ -21,11 +21,22 @@ from typing import Any
 
 from rich.console import Console
 
+from bench import baseline as baselines
 from bench import cases as case_drawing
-from bench import check, dataset, peers, pocketbase, scenarios, sqltime, targets
+from bench import check, dataset, peers, pocketbase, poll_304, scenarios, sqltime, targets
+from bench.baseline import Baseline, BaselineError
 from bench.cpu import CpuPlan, plan
 from bench.report import SizeResult, print_all, write_json
-from bench.scenarios import API, API_PG, DATASETTE, POCKETBASE, Scenario
+from bench.scenarios import (
+    API,
+    API_BASE,
+    API_BASE_PG,
+    API_PG,
+    BASELINE_OF,
+    DATASETTE,
+    POCKETBASE,
+    Scenario,
+)
 from bench.servers import Server, drain
 from bench.wrk import BadResponses, WrkMissing, WrkResult, run_wrk, wrk_binary
 
@@ -38,6 +49,8 @@ PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PROBES = {
     API: "/healthz",
     API_PG: "/healthz",
+    API_BASE: "/healthz",
+    API_BASE_PG: "/healthz",
     DATASETTE: "/-/versions.json",
     POCKETBASE: "/api/health",
 }
@@ -68,6 +81,21 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="reuse cached databases even when the generator, loader or migrations changed",
     )
     parser.add_argument("--peers", default="datasette,pocketbase")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also time the API of commit REV (a git worktree under bench/.cache), as peer "
+        "api-base (and api-base-pg), e.g. --baseline a606fe8",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="scenarios to run, comma-separated (lookup, filtered_list, deep_page, full_text, "
+        "facets, poll_304, poll_writes); default: all",
+    )
+    parser.add_argument(
+        "--writers", type=int, default=4, help="writer processes of the poll_writes scenario"
+    )
     parser.add_argument(
         "--postgres",
         choices=["auto", "yes", "no"],
@@ -168,7 +196,7 @@ def _time_all(
         for peer in s.requests
         if peer in servers
     }
-    order = [p for p in (API, DATASETTE, POCKETBASE, API_PG) if p in servers]
+    order = [p for p in (API, API_BASE, DATASETTE, POCKETBASE, API_PG, API_BASE_PG) if p in servers]
     failed: set[tuple[str, str]] = set()
     if args.warmup:
         console.log("warming up every server on every scenario")
@@ -219,6 +247,24 @@ def _check_all(result: SizeResult, plans: list[Scenario], servers: dict[str, Ser
                 continue
             if s.expected_status != 200:
                 continue
+            if peer in BASELINE_OF:
+                report = check.compare_baseline(s, peer, servers)
+                result.checks.setdefault(s.name, {})[peer] = report.as_dict()
+                differ = (
+                    f"{report.ids_differ} with other ids, {report.answers_differ} other answers"
+                )
+                console.log(
+                    f"check {s.name} {peer} vs {BASELINE_OF[peer]}: {report.compared} cases, "
+                    + (differ if report.answers_differ else "answers alike")
+                )
+                for note in report.notes:
+                    console.log(f"  [yellow]{note}[/]")
+                if report.answers_differ:
+                    result.notes.append(
+                        f"{s.name} {peer}: differs from {BASELINE_OF[peer]} ({differ}; reported, "
+                        "not fatal: the change may be intended)"
+                    )
+                continue
             report = check.check(s, peer, servers)
             result.checks.setdefault(s.name, {})[peer] = report.as_dict()
             console.log(
@@ -239,6 +285,7 @@ def _sql_floor(
         if api_p50 and floor.median_ms:
             entry["api_p50_c1_ms"] = round(api_p50, 3)
             entry["api_p50_c1_over_sql"] = round(api_p50 / floor.median_ms, 1)
+            entry["api_p50_c1_minus_sql_ms"] = round(api_p50 - floor.median_ms, 3)
         result.sql[peer][name] = entry
 
 
@@ -270,19 +317,44 @@ def _plans(
     deep = scenarios.deep_pages(servers[API].base_url, database, CURSOR_SECRET)
     plans = scenarios.build(drawn, deep, database.stem, set(servers))
     filtered = next(s for s in plans if s.name == "filtered_list")
-    if API_PG in servers:
-        for s in plans:
-            s.requests[API_PG] = s.requests[API]
+    for extra in (API_PG, API_BASE, API_BASE_PG):
+        if extra in servers:
+            for s in plans:
+                s.requests[extra] = s.requests[API]
     plans.append(scenarios.poll_304(servers, filtered))
     for s in plans:
         result.notes += [f"{s.name}: {note}" for note in s.notes]
     return plans
 
 
-def run_size(claims: int, args: argparse.Namespace, cpu: CpuPlan, use_pg: bool) -> SizeResult:
+def _data_revision(url: str) -> str:
+    """The alembic revision the database is at."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return str(connection.execute(text("SELECT version_num FROM alembic_version")).scalar())
+    finally:
+        engine.dispose()
+
+
+def _only(args: argparse.Namespace) -> set[str]:
+    return {name.strip() for name in args.only.split(",") if name.strip()}
+
+
+def run_size(
+    claims: int,
+    args: argparse.Namespace,
+    cpu: CpuPlan,
+    use_pg: bool,
+    baseline: Baseline | None = None,
+) -> SizeResult:
     result = SizeResult(claims)
     work = CACHE / "run" / str(claims)
     logs = work / "logs"
+    only = _only(args)
+    reads = not only or bool(only - {"poll_writes"})
     console.rule(f"{claims:,} claims")
     console.log("SQLite database: generating and bulk-loading (or reusing the cache)")
     db = dataset.sqlite(claims, args.seed, CACHE, keep=args.keep_cache)
@@ -290,13 +362,13 @@ def run_size(claims: int, args: argparse.Namespace, cpu: CpuPlan, use_pg: bool) 
     result.loads["api-sqlite"] = db.load.as_dict()
     console.log(f"loaded: {db.load.as_dict()}")
     drawn = case_drawing.draw(db.path, args.seed)
-    wanted = {p.strip() for p in args.peers.split(",") if p.strip()}
+    wanted = {p.strip() for p in args.peers.split(",") if p.strip()} if reads else set()
     pb_dir = CACHE / f"pocketbase-{claims}"
     pb_binary = (
         _load_pocketbase(result, db.path, pb_dir, logs, cpu) if POCKETBASE in wanted else None
     )
     pg_db = None
-    if use_pg:
+    if use_pg and reads:
         console.log("PostgreSQL database: generating and bulk-loading (or reusing)")
         pg_db = dataset.postgres(claims, args.seed, args.pg_admin_url, keep=args.keep_cache)
         result.loads["api-postgres"] = pg_db.load.as_dict()
@@ -304,28 +376,66 @@ def run_size(claims: int, args: argparse.Namespace, cpu: CpuPlan, use_pg: bool) 
         if claims <= COPY_BASELINE_MAX:
             result.loads["postgres-copy-baseline"] = dataset.copy_baseline(pg_db.url)
             console.log(f"COPY of the same rows: {result.loads['postgres-copy-baseline']}")
-
-    with ExitStack() as stack:
-        servers = {
-            API: stack.enter_context(peers.api(API, db.url, logs, cpu, cursor_secret=CURSOR_SECRET))
-        }
-        if DATASETTE in wanted:
-            servers[DATASETTE] = stack.enter_context(peers.datasette(db.path, work, logs, cpu))
-        if pb_binary is not None:
-            servers[POCKETBASE] = stack.enter_context(
-                pocketbase.serve(pb_binary, pb_dir, logs, cpu)
-            )
+    if baseline is not None and reads:
+        baselines.check_schema(baseline, _data_revision(db.url), f"claims-{claims}.db")
         if pg_db is not None:
-            servers[API_PG] = stack.enter_context(
-                peers.api(API_PG, pg_db.url, logs, cpu, cursor_secret=CURSOR_SECRET)
-            )
-        plans = _plans(result, drawn, servers, db.path)
-        _check_all(result, plans, servers)
-        _time_all(result, plans, servers, args, cpu, work)
-    console.log("SQL floor of each endpoint, in-process")
-    _sql_floor(result, API, db.url, plans, cpu)
-    if pg_db is not None:
-        _sql_floor(result, API_PG, pg_db.url, plans, cpu)
+            baselines.check_schema(baseline, _data_revision(pg_db.url), f"bench_claims_{claims}")
+
+    plans: list[Scenario] = []
+    if reads:
+        with ExitStack() as stack:
+            secret = CURSOR_SECRET
+            servers = {
+                API: stack.enter_context(peers.api(API, db.url, logs, cpu, cursor_secret=secret))
+            }
+            if baseline is not None:
+                servers[API_BASE] = stack.enter_context(
+                    peers.api(API_BASE, db.url, logs, cpu, cursor_secret=secret, baseline=baseline)
+                )
+            if DATASETTE in wanted:
+                servers[DATASETTE] = stack.enter_context(peers.datasette(db.path, work, logs, cpu))
+            if pb_binary is not None:
+                servers[POCKETBASE] = stack.enter_context(
+                    pocketbase.serve(pb_binary, pb_dir, logs, cpu)
+                )
+            if pg_db is not None:
+                servers[API_PG] = stack.enter_context(
+                    peers.api(API_PG, pg_db.url, logs, cpu, cursor_secret=secret)
+                )
+                if baseline is not None:
+                    servers[API_BASE_PG] = stack.enter_context(
+                        peers.api(
+                            API_BASE_PG,
+                            pg_db.url,
+                            logs,
+                            cpu,
+                            cursor_secret=secret,
+                            baseline=baseline,
+                        )
+                    )
+            plans = _plans(result, drawn, servers, db.path)
+            if only:
+                plans = [s for s in plans if s.name in only]
+            _check_all(result, plans, servers)
+            _time_all(result, plans, servers, args, cpu, work)
+    if plans:
+        console.log("SQL floor of each endpoint, in-process")
+        _sql_floor(result, API, db.url, plans, cpu)
+        if pg_db is not None:
+            _sql_floor(result, API_PG, pg_db.url, plans, cpu)
+    if not only or "poll_writes" in only:
+        console.log(f"poll_writes: polling unchanged lists while {args.writers} writers write")
+        result.poll_writes = poll_304.under_writes(
+            db.path,
+            work / "poll_writes",
+            cpu,
+            [scenarios.api_filtered(case) for case in drawn.lists],
+            writers=args.writers,
+            seconds=max(args.duration, 2.0),
+            wrk_seconds=args.duration,
+            seed=args.seed,
+        )
+        poll_304.print_under_writes(result.poll_writes, console.log)
     return result
 
 
@@ -351,13 +461,25 @@ def main(argv: list[str] | None = None) -> int:
     results: list[SizeResult] = []
     name = args.name or ("smoke" if args.smoke else "bench")
     meta = _meta(args, cpu, use_pg)
+    baseline = None
+    try:
+        if args.baseline:
+            baseline = baselines.verify(baselines.prepare(args.baseline))
+            console.log(
+                f"baseline {args.baseline} = {baseline.short} in {baseline.path}, "
+                f"imports {baseline.app_file}, alembic head {', '.join(baseline.heads)}"
+            )
+            meta["baseline"] = baseline.as_dict()
+    except BaselineError as failure:
+        console.print(f"[red]baseline:[/] {failure}")
+        return 2
     try:
         for claims in sizes:
-            results.append(run_size(claims, args, cpu, use_pg and claims in pg_sizes))
+            results.append(run_size(claims, args, cpu, use_pg and claims in pg_sizes, baseline))
             # Written after every size, so a long run that stops still leaves what it measured.
             meta["wall_seconds"] = round(time.monotonic() - started)
             write_json(RESULTS, name, meta, results, targets.evaluate(results))
-    except (BadResponses, check.Mismatch) as failure:
+    except (BadResponses, check.Mismatch, BaselineError) as failure:
         console.print(f"[red]benchmark failed:[/] {failure}")
         return 1
     found = targets.evaluate(results)

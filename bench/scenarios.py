@@ -22,6 +22,12 @@ from bench.servers import Server
 
 API = "api"
 API_PG = "api-pg"
+# The API of an older commit (--baseline), on SQLite and on PostgreSQL.
+API_BASE = "api-base"
+API_BASE_PG = "api-base-pg"
+# Each baseline is compared with (and its req/s divided into) the current API on its database.
+BASELINE_OF = {API_BASE: API, API_BASE_PG: API_PG}
+APIS = (API, API_BASE, API_PG, API_BASE_PG)
 DATASETTE = "datasette"
 POCKETBASE = "pocketbase"
 
@@ -151,6 +157,8 @@ def facets_datasette(body: Any) -> Any:
 IDS: dict[str, Callable[[Any], Any]] = {
     API: ids_api,
     API_PG: ids_api,
+    API_BASE: ids_api,
+    API_BASE_PG: ids_api,
     DATASETTE: ids_datasette,
     POCKETBASE: ids_pocketbase,
 }
@@ -262,7 +270,7 @@ def poll_304(servers: dict[str, Server], filtered: Scenario) -> Scenario:
     """The filtered lists again, each sent with the ETag its server just gave: every answer
     is a 304. Its cost is compared with the filtered list's 200."""
     poll = Scenario("poll_304", "poll answered 304 (If-None-Match)", expected_status=304)
-    for peer in (API, API_PG):
+    for peer in APIS:
         if peer not in servers:
             continue
         requests = []
