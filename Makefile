@@ -27,8 +27,8 @@ run: seed
 	$(BIN)/claims serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests migrations bench
-	$(BIN)/ruff format --check app tests migrations bench
+	$(BIN)/ruff check app devtools tests migrations bench
+	$(BIN)/ruff format --check app devtools tests migrations bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

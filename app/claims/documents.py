@@ -4,7 +4,7 @@ This is the one implementation of a claim's representation, and of the text it i
 by (`claim.search_text`, kept beside it so the full-text index follows every write). It runs
 on every write (and when an embedded actor name, source citation or instrument symbol
 changes); reads serve the stored document as it is, so a lookup costs one keyed row and no
-serialising. The bulk path (app/bulk.py) renders from the generated data it holds instead of
+serialising. The bulk path (devtools/bulk.py) renders from the generated data it holds instead of
 the tables, through the same `render_claim` and entry builders, so a document has one shape.
 """
 
@@ -39,7 +39,7 @@ def _iso(value: Any) -> Any:
 
 
 # The entries a document embeds, built from plain values: the tables (`_children`) and the
-# bulk path's generated data (app/bulk.py) both go through these, so a document has one shape.
+# bulk path's generated data (devtools/bulk.py) both go through these, so a document has one shape.
 
 
 def actor_entry(actor_id: str, name: str, kind: str, role: str) -> dict[str, Any]:

@@ -47,19 +47,19 @@ from app.claims.documents import (
 )
 from app.claims.schemas import QUOTE_CONTEXT
 from app.db import for_writes
-from app.generator import (
-    Dataset,
-    GeneratedActor,
-    GeneratedClaim,
-    GeneratedInstrument,
-    GeneratedSource,
-)
 from app.instruments.schemas import InstrumentRead
 from app.isodates import parse_prefix
 from app.models import Actor, EntityType, Instrument, Operation, Source
 from app.models.base import utcnow
 from app.names import match_key
 from app.sources.schemas import SourceRead
+from devtools.generator import (
+    Dataset,
+    GeneratedActor,
+    GeneratedClaim,
+    GeneratedInstrument,
+    GeneratedSource,
+)
 
 # Claims a transaction. The indexes keyed by actor or by date take a batch's rows all over,
 # so each transaction rewrites most of their pages (to the WAL, then in a checkpoint)
