@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Connection, func, select
 from sqlmodel import col
 
-from app.actors.resolution import resolve_actors
+from app.claims.resolution import resolve_actors
 from app.claims.search import SearchQuery, parse_query
 from app.errors import FieldError, InvalidInput
 from app.isodates import parse_prefix
