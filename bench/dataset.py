@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FINGERPRINTED = [
     "devtools/generator.py",
     "devtools/bulk.py",
-    "app/claims/documents.py",
+    "app/claims/projection.py",
     "app/claims/search.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "migrations" / "versions").glob("*.py")),
 ]

@@ -7,7 +7,7 @@ inserts its rows (COPY on PostgreSQL, INSERTs of many rows each on SQLite) and a
 `created` revision per entity.
 
 A claim's row is inserted once, complete. Its document is rendered from the generated data
-held in memory, by the services' own `app.claims.documents.render_claim` fed the entries it
+held in memory, by the services' own `app.claims.projection.render_claim` fed the entries it
 would otherwise read back from the tables (tests/test_bulk_render.py holds the two paths
 together); the document is also the claim's revision snapshot. `search_text` is written with
 the row, so the full-text index is filled by the insert. What claims embed of actors,
@@ -35,7 +35,7 @@ from sqlmodel import SQLModel, col
 
 from app.actors.schemas import ActorRead
 from app.claims.actor_dates import index_actor_dates
-from app.claims.documents import (
+from app.claims.projection import (
     Rendered,
     actor_entry,
     date_entry,

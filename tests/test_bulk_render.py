@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 
 from app.claims.actor_dates import index_actor_dates
-from app.claims.documents import document_etag, render_claims
+from app.claims.projection import document_etag, render_claims
 from app.models import Claim
 from devtools import bulk
 from devtools.generator import EPOCH_MS, Dataset, Generator

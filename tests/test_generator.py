@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from app.claims.documents import render_claims
+from app.claims.projection import render_claims
 from app.claims.schemas import ClaimCreate, ClaimRead
 from app.models import Claim
 from devtools import bulk
