@@ -27,8 +27,9 @@ run: seed
 	$(BIN)/claims serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests migrations bench
-	$(BIN)/ruff format --check app tests migrations bench
+	$(BIN)/ruff check app devtools tests migrations bench
+	$(BIN)/ruff format --check app devtools tests migrations bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -50,7 +51,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.run --smoke $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
 
 # Regenerate the lock files after changing dependencies in pyproject.toml: the runtime lock
 # (what the Docker image installs) and the development lock constrained to match it.

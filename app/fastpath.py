@@ -6,7 +6,7 @@ cost several times that read (an in-process claim lookup: about 110 µs through 
 a fraction of that here), so this layer answers:
 
 - `GET /v1/claims/{id}` with no query string, when the claim exists: the route's own
-  `claims.routes.lookup` (stored document, ETag, 304 when current);
+  `claims.queries.lookup` (stored document, ETag, 304 when current);
 - `GET` of a list whose `If-None-Match` is the ETag this process last computed for it, when
   nothing was committed since: the 304 of `app.listings` (its first, cheapest step).
 
@@ -19,7 +19,7 @@ from fastapi import Response
 from sqlalchemy import Connection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.claims.routes import lookup
+from app.claims.queries import lookup
 from app.db import run_read
 from app.http import conditional
 from app.listings import known_etag

@@ -1,6 +1,6 @@
 """The benchmark data: the project's generator, loaded through the project's bulk path.
 
-This module is the only place the harness touches `app.generator` and `app.bulk`. A loaded
+This module is the only place the harness touches `devtools.generator` and `devtools.bulk`. A loaded
 SQLite database is cached as bench/.cache/claims-<n>.db with a JSON file beside it that
 records how it was made (a fingerprint of the generator, loader and migrations, and the
 load figures); a PostgreSQL database `bench_claims_<n>` is cached the same way, its
@@ -18,15 +18,15 @@ from typing import Any
 from alembic import command
 from sqlalchemy import Engine, create_engine, inspect, text
 
-from app import bulk, generator
 from app.cli import alembic_config
 from app.db import make_engine
+from devtools import bulk, generator
 
 ROOT = Path(__file__).resolve().parent.parent
 FINGERPRINTED = [
-    "app/generator.py",
-    "app/bulk.py",
-    "app/claims/documents.py",
+    "devtools/generator.py",
+    "devtools/bulk.py",
+    "app/claims/projection.py",
     "app/claims/search.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "migrations" / "versions").glob("*.py")),
 ]

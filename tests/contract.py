@@ -1,6 +1,6 @@
 """Served = declared: validate answers against a strict form of our own OpenAPI document.
 
-Claim documents are built as dicts (app/claims/documents.py) and pages and timelines are
+Claim documents are built as dicts (app/claims/projection.py) and pages and timelines are
 joined as bytes, so the pydantic response models (`ClaimRead` and the rest) never see what
 is served: they only describe it in the OpenAPI document. As declared, those schemas let an
 undeclared key through (JSON Schema allows extra properties unless told otherwise) and a

@@ -7,10 +7,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from app import bulk
 from app.claims import queries
-from app.generator import GeneratedClaim, generate
 from app.isodates import parse_prefix
+from devtools import bulk
+from devtools.generator import GeneratedClaim, generate
 from tests.factories import World, claim_body, create, source_body
 
 MERGE_PATCH = {"content-type": "application/merge-patch+json"}

@@ -13,11 +13,11 @@ import orjson
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from app import bulk
 from app.claims.actor_dates import index_actor_dates
-from app.claims.documents import document_etag, render_claims
-from app.generator import EPOCH_MS, Dataset, Generator
+from app.claims.projection import document_etag, render_claims
 from app.models import Claim
+from devtools import bulk
+from devtools.generator import EPOCH_MS, Dataset, Generator
 
 
 def _load_in_every_way(engine: Engine) -> list[str]:

@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app import bulk
 from app.claims.search import search_text
-from app.generator import Dataset, GeneratedClaim, generate
 from app.isodates import parse_prefix
+from devtools import bulk
+from devtools.generator import Dataset, GeneratedClaim, generate
 from tests.test_plans import recorded
 
 VISIBLE = {"published", "disputed"}

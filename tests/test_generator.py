@@ -7,11 +7,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from app import bulk
-from app.claims.documents import render_claims
+from app.claims.projection import render_claims
 from app.claims.schemas import ClaimCreate, ClaimRead
-from app.generator import Generator, generate
 from app.models import Claim
+from devtools import bulk
+from devtools.generator import Generator, generate
 
 
 def test_same_seed_same_data() -> None:

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
-from app import bulk
 from app.claims import queries
-from app.generator import Dataset, generate
+from devtools import bulk
+from devtools.generator import Dataset, generate
 
 Statement = tuple[str, Any]
 

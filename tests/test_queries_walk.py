@@ -10,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app import bulk
 from app.claims import service as claims
 from app.claims.schemas import ClaimCreate
 from app.db import write_session
-from app.generator import EPOCH_MS, Dataset, GeneratedClaim, Generator
 from app.isodates import parse_prefix
+from devtools import bulk
+from devtools.generator import EPOCH_MS, Dataset, GeneratedClaim, Generator
 
 CLAIMS = 5000
 PAGE = 37

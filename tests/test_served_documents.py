@@ -14,9 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from app.claims import projection
+
 # The trusted bulk loader and its data generator; the one line to change when they move.
-from app import bulk, generator
-from app.claims import documents
+from devtools import bulk, generator
 from tests.contract import (
     Served,
     component_validator,
@@ -369,13 +370,13 @@ def test_bulk_loaded_claims_are_what_the_api_declares(
 
 def _altered(change: Any) -> Any:
     """A `render_claim` whose documents go through `change` (a dict -> None function)."""
-    original = documents.render_claim
+    original = projection.render_claim
 
-    def render_claim(claim: Any, embedded: Any) -> documents.Rendered:
+    def render_claim(claim: Any, embedded: Any) -> projection.Rendered:
         rendered = original(claim, embedded)
         document = orjson.loads(rendered.document)
         change(document)
-        return documents.Rendered(orjson.dumps(document), rendered.search_text)
+        return projection.Rendered(orjson.dumps(document), rendered.search_text)
 
     return render_claim
 
@@ -389,7 +390,7 @@ def _create_served(client: TestClient) -> Any:
 def test_an_undeclared_key_in_a_served_claim_fails(
     client: TestClient, served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(documents, "render_claim", _altered(lambda d: d.update(score=1)))
+    monkeypatch.setattr(projection, "render_claim", _altered(lambda d: d.update(score=1)))
     response = _create_served(client)
     assert response.status_code == 201
     assert response.json()["score"] == 1
@@ -402,7 +403,7 @@ def test_an_undeclared_key_in_a_served_claim_fails(
 def test_a_missing_key_in_a_served_claim_fails(
     client: TestClient, served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(documents, "render_claim", _altered(lambda d: d.pop("relations")))
+    monkeypatch.setattr(projection, "render_claim", _altered(lambda d: d.pop("relations")))
     response = _create_served(client)
     assert response.status_code == 201
     assert "relations" not in response.json()

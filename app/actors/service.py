@@ -18,7 +18,7 @@ from app.actors.schemas import (
     MatchedBy,
 )
 from app.checks import BodyChecks
-from app.claims.documents import rerender_claims
+from app.claims.projection import refresh_claims_citing
 from app.claims.service import repoint_actor
 from app.errors import Conflict, InvalidInput, NotFound
 from app.http import digest_etag, require_match
@@ -30,7 +30,6 @@ from app.models import (
     ActorAlias,
     ActorExternalId,
     AliasStrength,
-    ClaimActor,
     EntityType,
     Operation,
     Vocabulary,
@@ -267,14 +266,6 @@ def editable(session: Session, actor: Actor) -> dict[str, Any]:
     return read.model_dump(mode="json", include=fields)
 
 
-def _claims_citing(session: Session, actor_id: str) -> set[str]:
-    return set(
-        session.scalars(
-            select(col(ClaimActor.claim_id)).where(col(ClaimActor.actor_id) == actor_id)
-        )
-    )
-
-
 def update_actor(
     session: Session,
     actor_id: str,
@@ -304,7 +295,7 @@ def update_actor(
     actor.updated_at = utcnow()
     read = _record(session, actor, Operation.updated, who)
     if renamed:
-        rerender_claims(session, _claims_citing(session, actor.id))
+        refresh_claims_citing(session, actor_id=actor.id)
     session.commit()
     return read
 

@@ -17,8 +17,8 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Connection, func, select
 from sqlmodel import col
 
-from app.actors.resolution import resolve_actors
 from app.claims.params import ClaimFilterParams, TimelineParams
+from app.claims.resolution import resolve_actors
 from app.claims.search import SearchQuery, parse_query
 from app.errors import FieldError, InvalidInput
 from app.isodates import parse_prefix

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from app.claims.documents import date_entry
+from app.claims.projection import date_entry
 
 
 def page_body(items: Iterable[bytes], next_cursor: str | None) -> bytes:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from fastapi import Response
 from sqlalchemy import Connection, Row, Select, bindparam, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -33,6 +34,7 @@ from app.claims.statements import (
 )
 from app.db import fetch_first
 from app.errors import BadRequest, InvalidInput
+from app.http import conditional, json_response
 from app.listings import Listing, page_etag
 from app.models import Claim, ClaimActorDate
 from app.pagination import keyset_page
@@ -46,6 +48,16 @@ def fetch_document(connection: Connection, claim_id: str) -> tuple[str, str] | N
     """The claim's stored document and ETag: the lookup every dashboard makes most."""
     row = fetch_first(connection, _DOCUMENT_BY_ID, {"claim_id": claim_id})
     return (row[0], row[1]) if row else None
+
+
+def lookup(connection: Connection, claim_id: str, if_none_match: str | None) -> Response | None:
+    """The claim's stored document (or 304), None when there is no such claim; the route and
+    app.fastpath answer with it."""
+    found = fetch_document(connection, claim_id)
+    if found is None:
+        return None
+    document, etag = found
+    return conditional(if_none_match, etag) or json_response(document.encode(), etag)
 
 
 # Aliases are built once: building one costs more than the query it serves (~150 µs).

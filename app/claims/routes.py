@@ -115,21 +115,13 @@ async def get(
     claim_id: IdPath, engine: EngineDep, if_none_match: IfNoneMatchHeader = None
 ) -> Response:
     answer = await run_read(
-        engine, lambda connection: lookup(connection, claim_id, if_none_match), snapshot=False
+        engine,
+        lambda connection: queries.lookup(connection, claim_id, if_none_match),
+        snapshot=False,
     )
     if answer is None:
         raise NotFound(f"No claim with id {claim_id!r}.")
     return answer
-
-
-def lookup(connection: Connection, claim_id: str, if_none_match: str | None) -> Response | None:
-    """The claim's stored document (or 304), None when there is no such claim; app.fastpath
-    answers with it too."""
-    found = queries.fetch_document(connection, claim_id)
-    if found is None:
-        return None
-    document, etag = found
-    return conditional(if_none_match, etag) or json_response(document.encode(), etag)
 
 
 @router.get(

@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 
 from app.checks import BodyChecks
 from app.claims.actor_dates import index_actor_dates
-from app.claims.documents import store_document
+from app.claims.projection import store_document
 from app.claims.schemas import QUOTE_CONTEXT, ClaimCreate, ClaimPatch, ClaimRetract, EvidenceIn
 from app.errors import NotFound
 from app.http import require_match

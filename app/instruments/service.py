@@ -7,7 +7,7 @@ from sqlalchemy import Connection, RowMapping, select
 from sqlmodel import Session, col
 
 from app.checks import BodyChecks
-from app.claims.documents import rerender_claims
+from app.claims.projection import refresh_claims_citing
 from app.errors import NotFound
 from app.http import digest_etag, require_match
 from app.ids import new_id
@@ -19,7 +19,7 @@ from app.instruments.schemas import (
 )
 from app.isodates import parse_prefix
 from app.listings import Listing, id_ordered_listing
-from app.models import Actor, ClaimInstrument, EntityType, Instrument, Operation
+from app.models import Actor, EntityType, Instrument, Operation
 from app.models.base import utcnow
 from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
@@ -148,12 +148,7 @@ def update_instrument(
     session.flush()
     _record(session, instrument, Operation.updated, who)
     if embedded_before != (instrument.symbol, instrument.title):
-        citing = session.scalars(
-            select(col(ClaimInstrument.claim_id)).where(
-                col(ClaimInstrument.instrument_id) == instrument.id
-            )
-        )
-        rerender_claims(session, set(citing))
+        refresh_claims_citing(session, instrument_id=instrument.id)
     session.commit()
     return instrument
 

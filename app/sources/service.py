@@ -8,7 +8,7 @@ from sqlalchemy import Connection, RowMapping, exists, func, inspect, select
 from sqlmodel import Session, col
 
 from app.checks import BodyChecks
-from app.claims.documents import rerender_claims
+from app.claims.projection import refresh_claims_citing
 from app.errors import Conflict, NotFound
 from app.http import digest_etag, require_match
 from app.ids import new_id
@@ -118,10 +118,7 @@ def update_source(
     session.flush()
     _record(session, source, Operation.updated, who)
     if citation_before != {field: getattr(source, field) for field in CITATION_FIELDS}:
-        cited_by = session.scalars(
-            select(col(EvidenceSpan.claim_id)).where(col(EvidenceSpan.source_id) == source.id)
-        )
-        rerender_claims(session, set(cited_by))
+        refresh_claims_citing(session, source_id=source.id)
     session.commit()
     return source
 

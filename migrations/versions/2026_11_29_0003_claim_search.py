@@ -5,7 +5,7 @@ Revises: 0002_starting_vocabularies
 Create Date: 2026-11-29 20:01:02.645271
 
 `claim.search_text` holds a claim's statement and evidence quotes as normalised words
-(app/claims/search.py); app/claims/documents.py keeps it with the document on every write.
+(app/claims/search.py); app/claims/projection.py keeps it with the document on every write.
 The full-text index over it is made by hand, per dialect, with names starting `claim_fts`
 (which migrations/env.py keeps out of autogenerate's comparison):
 

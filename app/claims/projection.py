@@ -1,11 +1,18 @@
-"""A claim's JSON document: the claim with everything it embeds, rendered from the tables.
+"""The stored JSON projection of a claim: its document, rendered from the tables on write.
 
-This is the one implementation of a claim's representation, and of the text it is searched
-by (`claim.search_text`, kept beside it so the full-text index follows every write). It runs
-on every write (and when an embedded actor name, source citation or instrument symbol
-changes); reads serve the stored document as it is, so a lookup costs one keyed row and no
-serialising. The bulk path (app/bulk.py) renders from the generated data it holds instead of
-the tables, through the same `render_claim` and entry builders, so a document has one shape.
+A claim is written to many tables (its row, actors, dates, evidence spans, instruments,
+relations, programs); what the API serves is one JSON document per claim, kept in
+`claim.document` with its ETag and the text it is searched by (`claim.search_text`, kept
+beside it so the full-text index follows every write). This module is the one
+implementation of that projection. Reads serve the stored document as it is, so a lookup
+costs one keyed row and no serialising.
+
+It is told when the projection goes stale: `store_document` after a write to the claim
+itself (the claims service), and `refresh_claims_citing` after a write to something a
+document embeds (an actor's name, a source's citation, an instrument's symbol or title),
+which finds the citing claims itself. The bulk path (devtools/bulk.py) renders from the
+generated data it holds instead of the tables, through the same `render_claim` and entry
+builders, so a document has one shape.
 """
 
 from collections import defaultdict
@@ -15,7 +22,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Select, select, update
 from sqlmodel import Session, col
 
 from app.claims.search import search_text
@@ -39,7 +46,8 @@ def _iso(value: Any) -> Any:
 
 
 # The entries a document embeds, built from plain values: the tables (`_children`) and the
-# bulk path's generated data (app/bulk.py) both go through these, so a document has one shape.
+# bulk path's generated data (devtools/bulk.py) both go through these, so a document has one
+# shape.
 
 
 def actor_entry(actor_id: str, name: str, kind: str, role: str) -> dict[str, Any]:
@@ -294,15 +302,43 @@ def store_document(session: Session, claim: Claim) -> bytes:
     return rendered.document
 
 
-def rerender_claims(session: Session, claim_ids: Collection[str]) -> None:
-    """Refresh the documents of claims whose embedded names or citations changed.
+def refresh_claims_citing(
+    session: Session,
+    *,
+    actor_id: str | None = None,
+    source_id: str | None = None,
+    instrument_id: str | None = None,
+) -> None:
+    """Refresh the documents of the claims that embed this actor (claim_actor), source
+    (evidence_span) or instrument (claim_instrument), after its name or citation changed.
 
     The claims themselves did not change, so no version or revision: their documents (and
-    so their ETags) do. Runs in the caller's transaction.
+    so their ETags and search text) do. Runs in the caller's transaction; Claim objects
+    loaded in the session are expired, since their document changed underneath them.
     """
+    citing: list[Select[tuple[str]]] = []
+    if actor_id is not None:
+        citing.append(select(col(ClaimActor.claim_id)).where(col(ClaimActor.actor_id) == actor_id))
+    if source_id is not None:
+        citing.append(
+            select(col(EvidenceSpan.claim_id)).where(col(EvidenceSpan.source_id) == source_id)
+        )
+    if instrument_id is not None:
+        citing.append(
+            select(col(ClaimInstrument.claim_id)).where(
+                col(ClaimInstrument.instrument_id) == instrument_id
+            )
+        )
+    if not citing:
+        raise TypeError("refresh_claims_citing needs an actor_id, source_id or instrument_id")
+    session.flush()
+    claim_ids = {claim_id for query in citing for claim_id in session.scalars(query)}
+    _rerender(session, claim_ids)
+
+
+def _rerender(session: Session, claim_ids: Collection[str]) -> None:
     if not claim_ids:
         return
-    session.flush()
     claims = session.scalars(select(Claim).where(col(Claim.id).in_(claim_ids))).all()
     rendered = render_claims(session.connection(), claims)
     for claim in claims:

@@ -7,7 +7,7 @@ inserts its rows (COPY on PostgreSQL, INSERTs of many rows each on SQLite) and a
 `created` revision per entity.
 
 A claim's row is inserted once, complete. Its document is rendered from the generated data
-held in memory, by the services' own `app.claims.documents.render_claim` fed the entries it
+held in memory, by the services' own `app.claims.projection.render_claim` fed the entries it
 would otherwise read back from the tables (tests/test_bulk_render.py holds the two paths
 together); the document is also the claim's revision snapshot. `search_text` is written with
 the row, so the full-text index is filled by the insert. What claims embed of actors,
@@ -35,7 +35,7 @@ from sqlmodel import SQLModel, col
 
 from app.actors.schemas import ActorRead
 from app.claims.actor_dates import index_actor_dates
-from app.claims.documents import (
+from app.claims.projection import (
     Rendered,
     actor_entry,
     date_entry,
@@ -47,19 +47,19 @@ from app.claims.documents import (
 )
 from app.claims.schemas import QUOTE_CONTEXT
 from app.db import for_writes
-from app.generator import (
-    Dataset,
-    GeneratedActor,
-    GeneratedClaim,
-    GeneratedInstrument,
-    GeneratedSource,
-)
 from app.instruments.schemas import InstrumentRead
 from app.isodates import parse_prefix
 from app.models import Actor, EntityType, Instrument, Operation, Source
 from app.models.base import utcnow
 from app.names import match_key
 from app.sources.schemas import SourceRead
+from devtools.generator import (
+    Dataset,
+    GeneratedActor,
+    GeneratedClaim,
+    GeneratedInstrument,
+    GeneratedSource,
+)
 
 # Claims a transaction. The indexes keyed by actor or by date take a batch's rows all over,
 # so each transaction rewrites most of their pages (to the WAL, then in a checkpoint)

@@ -7,6 +7,9 @@ weak alias (`Pyongyang` for the government); actors tied at the best rank are a 
 lists them, and a name that matches nothing is a 422 with the closest names. Nothing is
 guessed: a query either names actors exactly or is refused. A merged actor (by id or by
 name) resolves to the actor it was merged into.
+
+It lives with the claim queries, whose names it resolves, so that app.claims imports nothing
+from app.actors (the actors package imports claims, never the other way round).
 """
 
 from collections.abc import Sequence

@@ -6,7 +6,7 @@ held text is made of the sentences the claims quote (so every evidence span real
 `text[start:end]`), and claims of many predicates and modalities with dates of several
 kinds and precisions. Only terms of the starting vocabularies are used, so generated
 claims pass the same checks as written ones (`GeneratedClaim.body()` is a valid create
-body). Load it fast with `app.bulk.load`, or through the services one by one.
+body). Load it fast with `devtools.bulk.load`, or through the services one by one.
 """
 
 import hashlib
