@@ -36,7 +36,7 @@ from app.claims.statements import Shape, conditions, date_overlap, shape_of, usu
 from app.http import digest_etag
 from app.listings import Listing
 from app.models import Actor, Claim, ClaimActor, ClaimDate, ClaimProgram
-from app.revisions.service import last_revisions
+from app.revisions.service import current_sequence
 
 TOP_ACTORS = 20
 TERMS = ("predicate", "modality", "status")  # columns of `claim`, counted from `matched`
@@ -165,13 +165,16 @@ def count_facets(connection: Connection, criteria: ClaimCriteria) -> ClaimFacets
 
 
 def facet_listing(params: ClaimFilterParams) -> Listing:
-    """The facets `params` ask for. They count every claim the filters select, so any
-    write to a claim may change them, and a rename changes the actor facet: the validator
-    hashes the query and the last claim and actor revisions, one index read each."""
+    """The facets `params` ask for. They count every claim the filters select, and what
+    they select depends on claims, actors (names, merges), sources (kinds, publishers) and
+    instruments (symbols): the validator hashes the query and the last revision sequence.
+    (A validator of the last revision of those four kinds only would survive vocabulary
+    writes too, but PostgreSQL plans a per-kind MAX(seq) as a backward walk of the whole
+    log when that kind was last written long ago: 8 ms at 10k claims.)"""
 
     def resolved_etag(connection: Connection) -> tuple[ClaimCriteria, str]:
         criteria = resolve(connection, params)
-        return criteria, digest_etag("facets", criteria.scope(), *last_revisions(connection))
+        return criteria, digest_etag("facets", criteria.scope(), current_sequence(connection))
 
     def page(connection: Connection) -> tuple[bytes, str]:
         criteria, etag = resolved_etag(connection)

@@ -92,8 +92,8 @@ async def list_claims(
     response_model=ClaimFacets,
     summary="Count the claims a filter selects, by predicate, modality, status, program, "
     "actor and year",
-    description="Takes the filters of `GET /v1/claims`. The ETag changes with the query and "
-    "with every write to a claim or an actor (whose name the actor facet shows).",
+    description="Takes the filters of `GET /v1/claims`. The ETag changes with every write "
+    "and with the query.",
     responses=READ_PROBLEMS,
 )
 async def facets(

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 from sqlmodel import Session, col
 
 from app.db import fetch_first
@@ -57,26 +57,6 @@ def current_sequence(connection: Connection) -> int:
     row = fetch_first(connection, _LAST_SEQUENCE, {})
     assert row is not None, "the revision counter row is made by the first migration"
     return int(row[0])
-
-
-# What a claim's document or its selection by a filter can depend on: the claim itself, the
-# actors it names (names, merges), the sources it cites (kind, publisher) and the
-# instruments it cites (symbols resolve filters).
-_CLAIM_INPUTS = (EntityType.claim, EntityType.actor, EntityType.source, EntityType.instrument)
-_LAST_OF_KIND = select(
-    *(
-        select(func.max(col(Revision.seq)))
-        .where(col(Revision.entity_type) == entity_type)
-        .scalar_subquery()
-        for entity_type in _CLAIM_INPUTS
-    )
-)
-
-
-def last_revisions(connection: Connection) -> tuple[int | None, ...]:
-    """The last revision of each kind of record claims depend on: one read of the
-    (entity_type, seq) index per kind, unchanged by writes of anything else."""
-    return tuple(connection.execute(_LAST_OF_KIND).one())
 
 
 def list_revisions(
