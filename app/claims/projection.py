@@ -282,11 +282,6 @@ def render_claims(connection: Connection, claims: Collection[ClaimRow]) -> dict[
     return {claim.id: render_claim(claim, children.get(claim.id, {})) for claim in claims}
 
 
-def render(connection: Connection, claims: Collection[ClaimRow]) -> dict[str, bytes]:
-    """The documents of `claims` (rows already loaded), keyed by claim id."""
-    return {claim_id: r.document for claim_id, r in render_claims(connection, claims).items()}
-
-
 def document_etag(document: bytes) -> str:
     return digest_etag(document)
 
