@@ -172,3 +172,38 @@ if __name__ == "__main__":
         sys.exit("usage: python -m bench.baseline remove")
     for gone in remove_all():
         print(f"removed {gone}")
+
+
+# Mints deep-page cursors with the baseline's own cursor code: a cursor is bound to the
+# normalised query, whose form may differ between versions (a606fe8 binds its
+# `ClaimFilters`, later versions `ClaimCriteria`), so the current version's cursors are not
+# the baseline's.
+_MINT = """
+import json, sys
+from app.pagination import encode_cursor
+try:
+    from app.claims.criteria import ClaimCriteria as Query
+except ImportError:
+    from app.claims.filters import ClaimFilters as Query
+secret, ids = json.loads(sys.stdin.read())
+scope = Query().scope(sort="id")
+print(json.dumps([encode_cursor(secret, scope, [after]) for after in ids]))
+"""
+
+
+def mint_cursors(baseline: Baseline, secret: str, after_ids: list[str]) -> list[str]:
+    """The cursors the baseline's API hands out after each of `after_ids` in its default
+    list (sort=id, no filter)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _MINT],
+        cwd=baseline.path,
+        env={**os.environ, **baseline.env()},
+        input=json.dumps([secret, after_ids]),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BaselineError(f"baseline {baseline.short} cannot mint cursors: {done.stderr}")
+    minted: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return minted

@@ -311,7 +311,11 @@ def _load_pocketbase(
 
 
 def _plans(
-    result: SizeResult, drawn: case_drawing.Cases, servers: dict[str, Server], database: Path
+    result: SizeResult,
+    drawn: case_drawing.Cases,
+    servers: dict[str, Server],
+    database: Path,
+    baseline: Baseline | None = None,
 ) -> list[Scenario]:
     console.log("deep cursors: checking minted cursors against the server's, minting")
     deep = scenarios.deep_pages(servers[API].base_url, database, CURSOR_SECRET)
@@ -321,6 +325,14 @@ def _plans(
         if extra in servers:
             for s in plans:
                 s.requests[extra] = s.requests[API]
+    if baseline is not None and (API_BASE in servers or API_BASE_PG in servers):
+        # The baseline binds cursors to its own form of the query: mint them with its code.
+        afters = [after for _, after in deep.pages]
+        minted = baselines.mint_cursors(baseline, CURSOR_SECRET, afters)
+        deep_plan = next(s for s in plans if s.name == "deep_page")
+        for extra in (API_BASE, API_BASE_PG):
+            if extra in servers:
+                deep_plan.requests[extra] = [(scenarios.api_page(cursor), "") for cursor in minted]
     plans.append(scenarios.poll_304(servers, filtered))
     for s in plans:
         result.notes += [f"{s.name}: {note}" for note in s.notes]
@@ -413,7 +425,7 @@ def run_size(
                             baseline=baseline,
                         )
                     )
-            plans = _plans(result, drawn, servers, db.path)
+            plans = _plans(result, drawn, servers, db.path, baseline)
             if only:
                 plans = [s for s in plans if s.name in only]
             _check_all(result, plans, servers)
