@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from app.claims import queries, statements
+from app.claims import statements
 from app.claims.params import ClaimFilterParams, ClaimListParams, TimelineParams
 from devtools import bulk
 from devtools.generator import Dataset, generate
@@ -116,7 +116,6 @@ def test_compiled_statements_answer_what_plain_statements_answer(
     cases = _random_queries(dataset, random.Random(5))
     cached = [_walk(client, params) for params in cases]
     monkeypatch.setattr(statements, "run", statements.run_plain)
-    monkeypatch.setattr(queries.statements, "run", statements.run_plain)
     plain = [_walk(client, params) for params in cases]
     assert cached == plain
     assert sum(len(page[1]["data"]) for walk in cached for page in walk[::2]) > 100

@@ -78,7 +78,7 @@ def _count_in_period(dialect: str, shape: Shape) -> Select[Any]:
     starting = [earliest >= bindparam("first_day")] if shape.first_day else []
     if shape.last_day:
         starting.append(earliest <= bindparam("last_day"))
-    in_period = (
+    starting_rows = (
         select(col(ClaimActorDate.claim_id))
         .where(
             col(ClaimActorDate.actor_id).in_(bindparam("actor_ids", expanding=True)),
@@ -88,7 +88,7 @@ def _count_in_period(dialect: str, shape: Shape) -> Select[Any]:
         .limit(FEW_IN_PERIOD)
         .subquery()
     )
-    return select(func.count()).select_from(in_period)
+    return select(func.count()).select_from(starting_rows)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ parameter (IN lists expand at execution), and `run` keeps the compiled statement
 (dialect, shape). Nothing but `ClaimCriteria` reaches this module: names were resolved.
 """
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -336,12 +336,3 @@ PAGE_SIZE = bindparam("page_size", type_=Integer)
 
 def limited(statement: Select[Any]) -> Select[Any]:
     return statement.limit(PAGE_SIZE)
-
-
-def key_names(after: Sequence[Any] | None) -> dict[str, Any]:
-    """The bound values of a cursor's key: one part (`after_tie`, the id) or two."""
-    if after is None:
-        return {}
-    if len(after) == 1:
-        return {"after_tie": after[0]}
-    return {"after_key": after[0], "after_tie": after[1]}
