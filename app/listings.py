@@ -14,7 +14,7 @@ app/fastpath.py answers the 304 from it before the framework routes the request.
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import Request, Response
 from sqlalchemy import Connection, Engine, RowMapping, Select
@@ -35,13 +35,19 @@ def page_etag(scope: str, etags: Iterable[str], has_next: bool) -> str:
     return digest_etag("page", scope, *etags, has_next)
 
 
-@dataclass(frozen=True)
-class Listing:
-    """How a list answers: `validator` reads the page's ETag cheaply; `page` renders the
-    body and the same ETag from the same rows."""
+Query = TypeVar("Query")
 
-    validator: Callable[[Connection], str]
-    page: Callable[[Connection], tuple[bytes, str]]
+
+@dataclass(frozen=True)
+class Listing(Generic[Query]):
+    """How a list answers: `resolve` reads the query against the database once (names to
+    ids); `validator` reads the page's ETag cheaply; `page` renders the body and the same
+    ETag from the same rows. A stale poll runs the validator and then the page, both on
+    the one resolved query."""
+
+    resolve: Callable[[Connection], Query]
+    validator: Callable[[Connection, Query], str]
+    page: Callable[[Connection, Query], tuple[bytes, str]]
 
 
 def _request_key(scope: Scope) -> tuple[str, bytes]:
@@ -68,19 +74,20 @@ def known_etag(connection: Connection, scope: Scope) -> str | None:
 
 
 async def answer_listing(
-    request: Request, engine: Engine, if_none_match: str | None, listing: Listing
+    request: Request, engine: Engine, if_none_match: str | None, listing: Listing[Any]
 ) -> Response:
     """304 when the client's copy of the page is current, else the page; the ETag and the
     page come from one snapshot."""
 
     def read(connection: Connection) -> Response:
         sequence = current_sequence(connection)
+        query = listing.resolve(connection)
         if if_none_match:
-            etag = listing.validator(connection)
+            etag = listing.validator(connection, query)
             _remember(request.scope, sequence, etag)
             if not_modified := conditional(if_none_match, etag):
                 return not_modified
-        body, etag = listing.page(connection)
+        body, etag = listing.page(connection, query)
         _remember(request.scope, sequence, etag)
         return json_response(body, etag)
 
@@ -98,7 +105,7 @@ def id_ordered_listing(
     version_column: Mapped[int],
     row_etag: Callable[[str, int], str],
     render: Callable[[Connection, Sequence[RowMapping], str | None], bytes],
-) -> Listing:
+) -> Listing[None]:
     """A list of records in id order (sources, actors, instruments): `statement` selects
     them, filtered, in id order; each row's ETag is `row_etag(id, version)`, the record's
     own (the columns are named `id` and `version`); `render` makes the page body of the
@@ -124,11 +131,11 @@ def id_ordered_listing(
         page_scope = digest_etag(scope, limit, cursor)
         return found, next_cursor, page_etag(page_scope, etags, next_cursor is not None)
 
-    def validator(connection: Connection) -> str:
+    def validator(connection: Connection, _: None) -> str:
         return rows(connection, statement.with_only_columns(id_column, version_column))[2]
 
-    def page(connection: Connection) -> tuple[bytes, str]:
+    def page(connection: Connection, _: None) -> tuple[bytes, str]:
         found, next_cursor, etag = rows(connection, statement)
         return render(connection, found, next_cursor), etag
 
-    return Listing(validator, page)
+    return Listing(lambda _: None, validator, page)

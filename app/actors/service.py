@@ -121,7 +121,7 @@ def _best_match(actor: ActorRead, name_key: str, query: ActorQuery) -> ActorMatc
     return ActorMatch(via=via, value=name, strength=strength)
 
 
-def actor_listing(secret: str, limit: int, cursor: str | None, query: ActorQuery) -> Listing:
+def actor_listing(secret: str, limit: int, cursor: str | None, query: ActorQuery) -> Listing[None]:
     """Actors (not merged ones) in id order, by name words or external id."""
     statement = select(Actor).where(col(Actor.merged_into_id).is_(None)).order_by(col(Actor.id))
     if words := query.words:

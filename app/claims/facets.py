@@ -164,7 +164,7 @@ def count_facets(connection: Connection, criteria: ClaimCriteria) -> ClaimFacets
     )
 
 
-def facet_listing(params: ClaimFilterParams) -> Listing:
+def facet_listing(params: ClaimFilterParams) -> Listing[ClaimCriteria]:
     """The facets `params` ask for. They count every claim the filters select, and what
     they select depends on claims, actors (names, merges), sources (kinds, publishers) and
     instruments (symbols): the validator hashes the query and the last revision sequence.
@@ -172,12 +172,11 @@ def facet_listing(params: ClaimFilterParams) -> Listing:
     writes too, but PostgreSQL plans a per-kind MAX(seq) as a backward walk of the whole
     log when that kind was last written long ago: 8 ms at 10k claims.)"""
 
-    def resolved_etag(connection: Connection) -> tuple[ClaimCriteria, str]:
-        criteria = resolve(connection, params)
-        return criteria, digest_etag("facets", criteria.scope(), current_sequence(connection))
+    def etag(connection: Connection, criteria: ClaimCriteria) -> str:
+        return digest_etag("facets", criteria.scope(), current_sequence(connection))
 
-    def page(connection: Connection) -> tuple[bytes, str]:
-        criteria, etag = resolved_etag(connection)
-        return count_facets(connection, criteria).model_dump_json().encode(), etag
+    def page(connection: Connection, criteria: ClaimCriteria) -> tuple[bytes, str]:
+        body = count_facets(connection, criteria).model_dump_json().encode()
+        return body, etag(connection, criteria)
 
-    return Listing(lambda connection: resolved_etag(connection)[1], page)
+    return Listing(lambda connection: resolve(connection, params), etag, page)

@@ -300,13 +300,12 @@ def claim_rows(
     return ClaimRows(rows, next_cursor)
 
 
-def claim_listing(secret: str, params: ClaimListParams) -> Listing:
+def claim_listing(secret: str, params: ClaimListParams) -> Listing[ClaimCriteria]:
     """The claim list `params` ask for: its validator reads ids and ETags, its page the
     stored documents, both through `claim_rows` (so both hash the same rows)."""
 
-    def rows(connection: Connection, etags_only: bool) -> tuple[ClaimCriteria, ClaimRows]:
-        criteria = resolve(connection, params)
-        page = claim_rows(
+    def rows(connection: Connection, criteria: ClaimCriteria, etags_only: bool) -> ClaimRows:
+        return claim_rows(
             connection,
             secret,
             criteria,
@@ -315,18 +314,17 @@ def claim_listing(secret: str, params: ClaimListParams) -> Listing:
             params.cursor,
             etags_only=etags_only,
         )
-        return criteria, page
 
     def etag(criteria: ClaimCriteria, page: ClaimRows) -> str:
         scope = criteria.scope(sort=params.sort.value, limit=params.limit, cursor=params.cursor)
         return page_etag(scope, (row[1] for row in page.rows), page.next_cursor is not None)
 
-    def validator(connection: Connection) -> str:
-        return etag(*rows(connection, etags_only=True))
+    def validator(connection: Connection, criteria: ClaimCriteria) -> str:
+        return etag(criteria, rows(connection, criteria, etags_only=True))
 
-    def page(connection: Connection) -> tuple[bytes, str]:
-        criteria, found = rows(connection, etags_only=False)
+    def page(connection: Connection, criteria: ClaimCriteria) -> tuple[bytes, str]:
+        found = rows(connection, criteria, etags_only=False)
         body = claim_page_body((row[2] for row in found.rows), found.next_cursor)
         return body, etag(criteria, found)
 
-    return Listing(validator, page)
+    return Listing(lambda connection: resolve(connection, params), validator, page)

@@ -109,16 +109,20 @@ def timeline_rows(
     )
 
 
-def timeline_listing(secret: str, actor_id: str, params: TimelineParams) -> Listing:
+def timeline_listing(
+    secret: str, actor_id: str, params: TimelineParams
+) -> Listing[TimelineCriteria]:
     """The timeline of the actor `actor_id` names (its survivor if it was merged)."""
 
-    def rows(
-        connection: Connection, etags_only: bool
-    ) -> tuple[Sequence[Row[Any]], str | None, str]:
+    def criteria_of(connection: Connection) -> TimelineCriteria:
         survivor = surviving_actor(connection, actor_id)
         if survivor is None:
             raise NotFound(f"No actor with id {actor_id!r}.")
-        criteria = resolve_timeline(connection, survivor, params)
+        return resolve_timeline(connection, survivor, params)
+
+    def rows(
+        connection: Connection, criteria: TimelineCriteria, etags_only: bool
+    ) -> tuple[Sequence[Row[Any]], str | None, str]:
         found, next_cursor = timeline_rows(
             connection, secret, criteria, params.limit, params.cursor, etags_only=etags_only
         )
@@ -126,12 +130,15 @@ def timeline_listing(secret: str, actor_id: str, params: TimelineParams) -> List
         etag = page_etag(scope, (row[1] for row in found), next_cursor is not None)
         return found, next_cursor, etag
 
-    def page(connection: Connection) -> tuple[bytes, str]:
-        found, next_cursor, etag = rows(connection, etags_only=False)
+    def validator(connection: Connection, criteria: TimelineCriteria) -> str:
+        return rows(connection, criteria, etags_only=True)[2]
+
+    def page(connection: Connection, criteria: TimelineCriteria) -> tuple[bytes, str]:
+        found, next_cursor, etag = rows(connection, criteria, etags_only=False)
         # (claim id, etag, document, kind, value, precision, latest, earliest)
         entries = (
             timeline_entry(row[2], (row[3], row[4], row[5], row[7], row[6])) for row in found
         )
         return page_body(entries, next_cursor), etag
 
-    return Listing(lambda connection: rows(connection, etags_only=True)[2], page)
+    return Listing(criteria_of, validator, page)

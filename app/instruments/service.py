@@ -44,7 +44,9 @@ def fetch_instrument(connection: Connection, instrument_id: str) -> InstrumentRe
     return to_read(dict(row)) if row else None
 
 
-def instrument_listing(secret: str, limit: int, cursor: str | None, symbol: str | None) -> Listing:
+def instrument_listing(
+    secret: str, limit: int, cursor: str | None, symbol: str | None
+) -> Listing[None]:
     """Instruments in id order, optionally the one with `symbol`."""
     statement = select(Instrument).order_by(col(Instrument.id))
     if symbol:

@@ -144,7 +144,7 @@ def fetch_source(connection: Connection, source_id: str) -> SourceRead | None:
     return to_read(dict(row)) if row else None
 
 
-def source_listing(secret: str, limit: int, cursor: str | None, kind: str | None) -> Listing:
+def source_listing(secret: str, limit: int, cursor: str | None, kind: str | None) -> Listing[None]:
     """Sources in id order, optionally of one kind, without their text (its length only)."""
     columns = [column for column in inspect(Source).columns if column.name != "text"]
     statement = select(*columns, func.length(col(Source.text)).label("text_length")).order_by(
