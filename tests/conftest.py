@@ -78,6 +78,24 @@ def database_url(template_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def fresh_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database, never migrated: for the migration and upgrade tests."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    name = f"claims_fresh_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _postgres_url(name)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, cursor_secret="test-secret")
 

@@ -2,37 +2,13 @@
 drift), on the test database's engine, in a database of their own; the search migration
 fills `search_text` and the full-text index for claims that already exist."""
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from app.cli import alembic_config
 from app.db import make_engine
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
-
-
-@pytest.fixture
-def fresh_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database, never migrated."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    name = f"claims_migrations_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_upgrade_then_check_finds_no_drift(fresh_url: str) -> None:
