@@ -1,50 +1,133 @@
-"""The README's example lines answer what their comments say, on the seeded data."""
+"""The README's shell examples do what their comments say, run as a reader runs them.
 
+Every `sh` block of the README that talks to the server (`127.0.0.1:8000`) is run with bash
+and the real curl against a seeded API process on a loopback port, one bash per block so
+that a block's variables carry from line to line. Each example is a comment ending in
+`→ outcome` and the lines up to the next comment or blank line; the outcome is checked on
+the last response of its lines:
+
+- `→ 304`, `→ 201`, … : that HTTP status;
+- `→ claim 302`, `→ claims 310, 313`, `→ actors 108`: a 200 whose item (or page of items)
+  has exactly these seeded ids, in this order.
+
+curl is wrapped by a shell function that only adds `-D <file>` (each call's headers to a file
+of its own), so every command runs with the options the README gives it.
+"""
+
+import os
 import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
+import orjson
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.seeding import load_seeds
+from app.settings import Settings
+from bench.servers import api_process
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = re.compile(
-    r"^# (?P<what>.+?) → (?P<expect>.+)\ncurl -s '?(?P<url>http://127\.0\.0\.1:8000[^'\s]+)'?$",
-    re.MULTILINE,
-)
+README = ROOT / "README.md"
+BLOCK = re.compile(r"^```sh\n(?P<body>.*?)^```", re.MULTILINE | re.DOTALL)
+OUTCOME = re.compile(r"^# (?P<what>.+?) → (?P<expect>.+)$")
+IDS = re.compile(r"^(?P<kind>claims?|actors?) (?P<numbers>\d+(?:, \d+)*)$")
 SEEDED_PREFIX = "0190a000-0000-7000-8000-000000000"
+DOCUMENTED = "http://127.0.0.1:8000"
 
 
-def _examples() -> list[tuple[str, str, str]]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    return [(m["what"], m["expect"], m["url"]) for m in EXAMPLE.finditer(readme)]
+@dataclass(frozen=True)
+class Example:
+    what: str
+    expect: str
+    lines: tuple[str, ...]
 
 
-def test_the_readme_has_examples() -> None:
-    assert len(_examples()) >= 12
+def _examples(block: str) -> list[Example]:
+    examples: list[Example] = []
+    current: Example | None = None
+    for line in block.splitlines():
+        found = OUTCOME.match(line)
+        if found:
+            current = Example(found["what"], found["expect"], ())
+            examples.append(current)
+        elif not line.strip() or line.startswith("#"):
+            current = None
+        elif current is not None:
+            examples[-1] = current = Example(current.what, current.expect, (*current.lines, line))
+    return [e for e in examples if e.lines]
+
+
+def _blocks() -> list[list[Example]]:
+    readme = README.read_text(encoding="utf-8")
+    return [_examples(m["body"]) for m in BLOCK.finditer(readme) if DOCUMENTED in m["body"]]
+
+
+def test_every_example_says_its_outcome() -> None:
+    """A command line in a runnable block belongs to an example with an outcome."""
+    readme = README.read_text(encoding="utf-8")
+    for match in BLOCK.finditer(readme):
+        body = match["body"]
+        if DOCUMENTED not in body:
+            continue
+        covered = {line for e in _examples(body) for line in e.lines}
+        commands = [c for c in body.splitlines() if c.strip() and not c.startswith("#")]
+        assert [c for c in commands if c not in covered] == []
+    assert sum(len(b) for b in _blocks()) >= 20
 
 
 @pytest.fixture
-def seeded(client: TestClient, engine: Engine) -> TestClient:
+def server(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[str]:
     load_seeds(engine, ROOT / "seeds")
-    return client
+    with api_process(settings.database_url, settings.cursor_secret, tmp_path) as running:
+        yield running.base_url
 
 
-@pytest.mark.parametrize(("what", "expect", "url"), _examples(), ids=lambda v: v[:40])
-def test_readme_example(seeded: TestClient, what: str, expect: str, url: str) -> None:
-    parts = urlsplit(url)
-    response = seeded.get(parts.path + (f"?{parts.query}" if parts.query else ""))
+def _status(headers: Path) -> int:
+    statuses = re.findall(r"^HTTP/\S+ (\d{3})", headers.read_text(), re.MULTILINE)
+    return int(statuses[-1])
 
-    if expect.isdigit():
-        assert response.status_code == int(expect), (what, response.text)
+
+def _check(example: Example, status: int, output: str) -> None:
+    ids = IDS.match(example.expect)
+    if ids is None:
+        assert example.expect.isdigit(), f"unknown outcome {example.expect!r}"
+        assert status == int(example.expect), (example.what, status, output)
         return
-    assert response.status_code == 200, (what, response.text)
-    kind, _, numbers = expect.partition(" ")
-    wanted = [SEEDED_PREFIX + number.strip() for number in numbers.split(",")]
-    body = response.json()
+    assert status == 200, (example.what, status, output)
+    body = orjson.loads(output)
     found = [item["id"] for item in body["data"]] if "data" in body else [body["id"]]
-    assert kind in {"claim", "claims", "actors"}, expect
-    assert found == wanted, what
+    wanted = [SEEDED_PREFIX + n for n in ids["numbers"].split(", ")]
+    assert found == wanted, example.what
+
+
+@pytest.mark.parametrize("index", range(len(_blocks())))
+def test_readme_block(server: str, tmp_path: Path, index: int) -> None:
+    examples = _blocks()[index]
+    headers = tmp_path / "headers"
+    headers.mkdir()
+    # The count of calls is kept in a file, not a variable: `x=$(curl …)` runs in a subshell.
+    count = headers / "count"
+    count.write_text("0")
+    script = [
+        "set -euo pipefail",
+        f'curl() {{ local n=$(( $(cat "{count}") + 1 )); echo "$n" > "{count}"; '
+        f'command curl -D "{headers}/$n" "$@"; }}',
+    ]
+    for number, example in enumerate(examples):
+        script += [f'echo "@@example {number} $(cat "{count}")"', *example.lines, "echo"]
+    text = "\n".join(script).replace(DOCUMENTED, server)
+    result = subprocess.run(
+        ["bash", "-c", text], capture_output=True, text=True, timeout=60, env=os.environ.copy()
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    parts = re.split(r"^@@example (\d+) (\d+)\n", result.stdout, flags=re.MULTILINE)[1:]
+    # (example number, calls made before it, its output)
+    chunks = [(int(n), int(before), out) for n, before, out in zip(*[iter(parts)] * 3, strict=True)]
+    assert [n for n, _, _ in chunks] == list(range(len(examples)))
+    ends = [before for _, before, _ in chunks[1:]] + [int(count.read_text())]
+    for (number, before, output), last_call in zip(chunks, ends, strict=True):
+        assert last_call > before, f"example {number} made no request"
+        _check(examples[number], _status(headers / str(last_call)), output.strip())
