@@ -1,9 +1,11 @@
 """Loading `seeds/`: fixed-id sources, actors, instruments and claims, through the services.
 
-Idempotent: an entity that exists is updated with the seed's whole body, which writes
-nothing (and appends no revision) when nothing differs. A claim whose relations point to a
-claim not loaded yet is created without them first and gets them once every claim of its file
-exists, so claims in one file can relate to each other in any order.
+Each entity is written once, complete: one `created` revision with its final status. The new
+claims of a file are created together, so they may relate to each other in any order (even
+both ways). Idempotent: an entity that exists is
+updated with the seed's whole body, which writes nothing (and appends no revision) when
+nothing differs; a claim's status is left to its workflow, so reloading the seeds never
+undoes a review.
 """
 
 import json
@@ -75,21 +77,24 @@ def load_file(session: Session, path: Path) -> int:
             instruments.update_instrument,
         )
         count += 1
+    # New claims first and together, so they may relate to each other and be related to.
     seed_claims = seed.get("claims", [])
+    new = [body for body in seed_claims if session.get(Claim, body["id"]) is None]
+    claims.create_claims(
+        session,
+        [
+            (body["id"], ClaimCreate.model_validate({k: v for k, v in body.items() if k != "id"}))
+            for body in new
+        ],
+        SEED_AUTHOR,
+    )
     for body in seed_claims:
-        if session.get(Claim, body["id"]) is None:
-            # With its relations when every target exists already (one revision), else
-            # without them; the upsert below adds them once all claims exist.
-            targets = {relation["target_id"] for relation in body.get("relations", [])}
-            ready = all(session.get(Claim, target) is not None for target in targets)
-            skipped = ("id",) if ready else ("id", "relations")
-            new_claim = {k: v for k, v in body.items() if k not in skipped}
-            claims.create_claim(
-                session, ClaimCreate.model_validate(new_claim), SEED_AUTHOR, body["id"]
-            )
-    for body in seed_claims:
-        _upsert(session, Claim, ClaimCreate, dict(body), claims.create_claim, claims.update_claim)
-        count += 1
+        if body not in new:
+            # Without the status, which is the workflow's: a reload does not undo a review.
+            changes = _whole_body(ClaimCreate, body)
+            changes.pop("status")
+            claims.update_claim(session, body["id"], changes, "*", SEED_AUTHOR)
+    count += len(seed_claims)
     return count
 
 

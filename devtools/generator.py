@@ -105,12 +105,13 @@ class GeneratedClaim:
     instruments: list[Citation] = field(default_factory=list)
 
     def body(self) -> dict[str, Any]:
-        """A create body (retracted claims are created published, then retracted)."""
+        """A create body: a claim is created draft or published, so a disputed or retracted
+        one is created published (its transition would follow)."""
         return {
             "predicate": self.predicate,
             "statement": self.statement,
             "modality": self.modality,
-            "status": "published" if self.status == "retracted" else self.status,
+            "status": "draft" if self.status == "draft" else "published",
             "confidence": self.confidence,
             "programs": self.programs,
             "actors": [{"actor_id": a, "role": r} for a, r in self.actors],

@@ -13,8 +13,10 @@ import orjson
 import pytest
 from sqlalchemy import Connection, Engine, text
 
+from app.actors import service as actors
 from app.claims.actor_dates import index_actor_dates
 from app.claims.projection import document_etag, render_claims
+from app.db import write_session
 from app.models import Claim
 from devtools import bulk
 from devtools.generator import EPOCH_MS, Dataset, Generator
@@ -109,3 +111,70 @@ def test_revisions_follow_load_order(engine: Engine, loaded: list[str]) -> None:
     assert seqs == list(range(1, last + 1))
     # Claims are appended in the order they were given, slice after slice.
     assert claim_seqs == loaded
+
+
+def _json(value: Any) -> Any:
+    """A JSON column's value: a dict on PostgreSQL (JSONB), text on SQLite."""
+    return value if isinstance(value, dict) else orjson.loads(value)
+
+
+def _claims_agree_with_their_revisions(connection: Connection) -> list[dict[str, Any]]:
+    """Every claim's version counts its revisions, and its last revision's snapshot is its
+    document: the rule the services keep, on claims the bulk path wrote. The claim rows."""
+    rows = connection.execute(text("SELECT * FROM claim")).mappings().all()
+    logged: dict[str, list[tuple[int, str, Any]]] = {}
+    for entity_id, version, operation, snapshot in connection.execute(
+        text(
+            "SELECT entity_id, version, operation, snapshot FROM revision "
+            "WHERE entity_type = 'claim' ORDER BY seq"
+        )
+    ):
+        logged.setdefault(entity_id, []).append((version, operation, _json(snapshot)))
+    for row in rows:
+        revisions = logged[row["id"]]
+        assert [version for version, _, _ in revisions] == list(range(1, row["version"] + 1))
+        assert revisions[-1][2] == orjson.loads(row["document"])
+        assert revisions[0][1] == "created"
+    return [dict(row) for row in rows]
+
+
+def test_bulk_claims_keep_the_version_rule_through_a_rename(
+    engine: Engine, loaded: list[str]
+) -> None:
+    with engine.connect() as connection:
+        before = {row["id"]: row for row in _claims_agree_with_their_revisions(connection)}
+        actor_id, citing = connection.execute(
+            text(
+                "SELECT actor_id, count(DISTINCT claim_id) AS n FROM claim_actor "
+                "GROUP BY actor_id ORDER BY n DESC, actor_id LIMIT 1"
+            )
+        ).one()
+    # Each claim is created once with its final status, also those disputed or retracted.
+    assert {row["status"] for row in before.values()} == {
+        "draft", "published", "disputed", "retracted"
+    }  # fmt: skip
+    assert all(row["version"] == 1 for row in before.values())
+
+    with write_session(engine) as session:
+        actors.update_actor(session, actor_id, {"name": "Renamed Actor"}, "*", None)
+
+    with engine.connect() as connection:
+        after = {row["id"]: row for row in _claims_agree_with_their_revisions(connection)}
+        rendered = render_claims(connection, [Claim.model_validate(r) for r in after.values()])
+        causes = connection.execute(
+            text(
+                "SELECT operation, cause FROM revision WHERE entity_type = 'claim' AND version = 2"
+            )
+        ).all()
+    changed = {claim_id for claim_id in after if after[claim_id] != before[claim_id]}
+    assert len(changed) == citing
+    assert all(after[claim_id]["version"] == 2 for claim_id in changed)
+    assert all(
+        after[claim_id]["updated_at"] > before[claim_id]["updated_at"] for claim_id in changed
+    )
+    cause = {"kind": "actor_renamed", "entity_type": "actor", "entity_id": actor_id}
+    assert [(operation, _json(held)) for operation, held in causes] == [
+        ("rerendered", cause)
+    ] * len(changed)
+    for claim_id, row in after.items():
+        assert row["document"].encode() == rendered[claim_id].document

@@ -5,10 +5,11 @@ fills `search_text` and the full-text index for claims that already exist."""
 from datetime import UTC, datetime
 
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from app.cli import alembic_config
 from app.db import make_engine
+from app.models import Revision
 
 
 def test_upgrade_then_check_finds_no_drift(fresh_url: str) -> None:
@@ -67,4 +68,43 @@ def test_search_migration_backfills_existing_claims(fresh_url: str) -> None:
         assert len(connection.execute(text(found)).all()) == 1
         spans = connection.execute(text("SELECT count(*) FROM evidence_span")).scalar_one()
         assert spans == 1  # the migration kept the claim's children
+    engine.dispose()
+
+
+def test_the_revision_cause_migration_keeps_each_retractions_reason(fresh_url: str) -> None:
+    config = alembic_config(fresh_url)
+    command.upgrade(config, "0006_actor_date_walk")
+    engine = make_engine(fresh_url)
+    history = [
+        ("claim", "created", {"status": "published", "retraction_reason": None}),
+        ("claim", "retracted", {"status": "retracted", "retraction_reason": "Misquoted."}),
+        ("actor", "updated", {"name": "North Korea"}),
+    ]
+    # Only the columns of revision at 0006 (the table class binds the JSON snapshot).
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Revision.__table__),  # type: ignore[arg-type]
+            [
+                {
+                    "seq": seq,
+                    "entity_type": entity_type,
+                    "entity_id": "c1",
+                    "version": seq,
+                    "operation": operation,
+                    "recorded_at": NOW,
+                    "snapshot": snapshot,
+                }
+                for seq, (entity_type, operation, snapshot) in enumerate(history, start=1)
+            ],
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT seq, operation, reason, cause FROM revision ORDER BY seq")
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        (1, "created", None, None),
+        (2, "retracted", "Misquoted.", None),
+        (3, "updated", None, None),
+    ]
     engine.dispose()

@@ -282,7 +282,7 @@ def test_generated_client_against_a_live_server(
         retracted = claims_retract.sync_detailed(
             client=client,
             claim_id=claim.id,
-            body=models.ClaimRetract(reason="Duplicate of a better-sourced claim."),
+            body=models.TransitionReason(reason="Duplicate of a better-sourced claim."),
             if_match=cleared.headers["ETag"],
         )
         assert retracted.status_code == 200, retracted.content
@@ -320,9 +320,14 @@ def test_generated_client_against_a_live_server(
         assert renamed.status_code == 200, renamed.content
         poller.join(timeout=30)
         assert 0.4 < time.monotonic() - started < 10
-        assert [(c.entity_id, c.operation.value) for c in results[0].parsed.data] == [
-            (actor.id, "updated")
-        ]
+        # The actor's revision, then one `rerendered` revision per claim embedding it.
+        (head, *rerendered) = results[0].parsed.data
+        assert (head.entity_id, head.operation.value) == (actor.id, "updated")
+        assert rerendered
+        assert {
+            (c.entity_type.value, c.operation.value, c.cause.kind, c.cause.entity_id)
+            for c in rerendered
+        } == {("claim", "rerendered", "actor_renamed", actor.id)}
         # The claims embedding the actor now carry its new name (and a new ETag).
         reread = claims_get.sync_detailed(client=client, claim_id=severing[0])
         assert reread.parsed.actors[0].name == "Democratic People's Republic of Korea"

@@ -372,6 +372,62 @@ def test_loading_twice_changes_nothing(engine: Engine, client: TestClient) -> No
         assert _claim(client, claim_id)["version"] == 1, claim_id
 
 
+def test_each_seeded_entity_is_written_once_with_its_final_status(
+    engine: Engine, seeded: TestClient
+) -> None:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT entity_type, entity_id, version, operation FROM revision ORDER BY seq")
+        ).all()
+    expected = {
+        (kind, entity_id)
+        for kind in ("source", "actor", "instrument", "claim")
+        for entity_id in _seed_ids(f"{kind}s")
+    }
+    assert len(rows) == len(expected)
+    assert {(kind, entity_id) for kind, entity_id, _, _ in rows} == expected
+    assert {(version, operation) for _, _, version, operation in rows} == {(1, "created")}
+    for claim_id in _seed_ids("claims"):
+        (revision,) = _get(seeded, f"/v1/claims/{claim_id}/revisions")["data"]
+        assert revision["snapshot"] == _claim(seeded, claim_id)
+
+
+def test_claims_of_a_file_that_relate_both_ways_are_each_written_once(
+    engine: Engine, client: TestClient, tmp_path: Path
+) -> None:
+    edited = tmp_path / "seeds"
+    shutil.copytree(SEEDS, edited)
+    claims_file = next(p for p in edited.glob("*.json") if REPORT_2397 in p.read_text("utf-8"))
+    seed = json.loads(claims_file.read_text(encoding="utf-8"))
+    report = next(c for c in seed["claims"] if c["id"] == REPORT_2397)
+    # The report comes first in its file and supports the advisory, which supports it.
+    report["relations"] = [{"relation": "supports", "target_id": ADVISORY_2397}]
+    claims_file.write_text(json.dumps(seed, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    load_seeds(engine, edited)
+
+    for claim_id, target in ((REPORT_2397, ADVISORY_2397), (ADVISORY_2397, REPORT_2397)):
+        claim = _claim(client, claim_id)
+        assert {"relation": "supports", "target_id": target} in claim["relations"]
+        (revision,) = _get(client, f"/v1/claims/{claim_id}/revisions")["data"]
+        assert (revision["operation"], revision["snapshot"]) == ("created", claim)
+
+
+def test_reloading_the_seeds_leaves_a_reviewed_status_alone(
+    engine: Engine, seeded: TestClient
+) -> None:
+    path = f"/v1/claims/{TRADE_HOPED}/dispute"
+    etag = seeded.get(f"/v1/claims/{TRADE_HOPED}").headers["etag"]
+    disputed = seeded.post(path, json={"reason": "Second source."}, headers={"If-Match": etag})
+    assert disputed.status_code == 200, disputed.text
+    before = _revision_count(engine)
+
+    load_seeds(engine, SEEDS)
+
+    assert _revision_count(engine) == before
+    assert _claim(seeded, TRADE_HOPED) == disputed.json()
+
+
 def test_an_edited_seed_writes_one_revision_for_that_claim(
     engine: Engine, client: TestClient, tmp_path: Path
 ) -> None:

@@ -196,8 +196,26 @@ def test_every_json_answer_is_what_its_operation_declares(
     # Claims: stored documents, writes, pages in every order, facets, evidence, revisions.
     path = f"/v1/claims/{claim['id']}"
     assert served(client.get(path)) == claim
-    patched = served(_patch(client, path, {"confidence": 0.4, "status": "disputed"}))
+    patched = served(_patch(client, path, {"confidence": 0.4}))
     assert patched["version"] == 2
+    disputed = served(
+        client.post(
+            f"{path}/dispute",
+            json={"reason": "A second source contradicts it."},
+            headers={"If-Match": client.get(path).headers["etag"]},
+        )
+    )
+    assert (disputed["status"], disputed["version"]) == ("disputed", 3)
+    published = served(
+        client.post(f"{path}/publish", headers={"If-Match": client.get(path).headers["etag"]})
+    )
+    assert (published["status"], published["version"]) == ("published", 4)
+    assert [t["transition"] for t in served(client.get("/v1/claims/transitions"))["data"]] == [
+        "publish",
+        "dispute",
+        "retract",
+        "reinstate",
+    ]
     etag = client.get(f"/v1/claims/{bare['id']}").headers["etag"]
     retracted = served(
         client.post(
@@ -208,6 +226,14 @@ def test_every_json_answer_is_what_its_operation_declares(
     )
     assert retracted["retraction_reason"] == "Misquoted."
     served(client.get(f"/v1/claims/{bare['id']}"))
+    reinstated = served(
+        client.post(
+            f"/v1/claims/{bare['id']}/reinstate",
+            json={"reason": "Checked again."},
+            headers={"If-Match": client.get(f"/v1/claims/{bare['id']}").headers["etag"]},
+        )
+    )
+    assert (reinstated["status"], reinstated["retraction_reason"]) == ("published", None)
     everything = {"status": ["published", "disputed", "retracted"]}
     for sort in ("id", "date", "-date", "updated_at", "-updated_at"):
         listed = list(_walk(client, served, "/v1/claims", sort=sort, limit=1, **everything))

@@ -18,8 +18,7 @@ from app.actors.schemas import (
     MatchedBy,
 )
 from app.checks import BodyChecks
-from app.claims.projection import refresh_claims_citing
-from app.claims.service import repoint_actor
+from app.claims.service import refresh_claims_citing, repoint_actor
 from app.errors import Conflict, InvalidInput, NotFound
 from app.http import digest_etag, require_match
 from app.ids import new_id
@@ -38,6 +37,7 @@ from app.models.base import utcnow
 from app.names import match_key
 from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
+from app.revisions.schemas import Cause
 from app.revisions.service import append_revision
 
 
@@ -289,13 +289,21 @@ def update_actor(
         assert read is not None
         return read  # nothing changes, so nothing is written
     _check(session, data, actor.id)
-    renamed = (data.name, data.kind) != (actor.name, actor.kind)
+    # What claim documents embed of an actor: its name and kind.
+    embedded_change = (
+        "actor_renamed"
+        if data.name != actor.name
+        else "actor_kind_changed"
+        if data.kind != actor.kind
+        else None
+    )
     _write_names(session, actor, data)
     actor.version += 1
     actor.updated_at = utcnow()
     read = _record(session, actor, Operation.updated, who)
-    if renamed:
-        refresh_claims_citing(session, actor_id=actor.id)
+    if embedded_change:
+        cause = Cause(kind=embedded_change, entity_type=EntityType.actor, entity_id=actor.id)
+        refresh_claims_citing(session, cause, who)
     session.commit()
     return read
 

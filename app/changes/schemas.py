@@ -7,6 +7,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from app.fields import EntityId, Timestamp
 from app.models import EntityType, Operation
+from app.revisions.schemas import Cause
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -35,6 +36,14 @@ class Change(BaseModel):
     version: int = Field(ge=1, description="The entity's version after this change.", examples=[2])
     recorded_at: Timestamp
     recorded_by: str | None = Field(description="Who made the change, when known.")
+    reason: str | None = Field(
+        description="The reason given for a status transition (`disputed`, `retracted`, "
+        "`reinstated`, and `published` when one was given); null otherwise."
+    )
+    cause: Cause | None = Field(
+        description="For a write the entity did not ask for (`rerendered`, or an `updated` "
+        "claim re-pointed by an actor merge): the change to another entity that made it."
+    )
     # Absent, never null, with `fields=ids`: the document shows an optional object.
     snapshot: dict[str, object] | SkipJsonSchema[None] = Field(
         default=None,

@@ -32,6 +32,8 @@ _ID_COLUMNS = (
     col(Revision.operation),
     col(Revision.recorded_at),
     col(Revision.recorded_by),
+    col(Revision.reason),
+    col(Revision.cause),
 )
 
 

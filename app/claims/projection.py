@@ -7,10 +7,11 @@ beside it so the full-text index follows every write). This module is the one
 implementation of that projection. Reads serve the stored document as it is, so a lookup
 costs one keyed row and no serialising.
 
-It is told when the projection goes stale: `store_document` after a write to the claim
-itself (the claims service), and `refresh_claims_citing` after a write to something a
-document embeds (an actor's name, a source's citation, an instrument's symbol or title),
-which finds the citing claims itself. The bulk path (devtools/bulk.py) renders from the
+It renders; the claims service decides when and writes: `store_document` after a write to
+the claim itself, and (`citing_claim_ids`, `embedded_entries`, `render_claim`) after a
+write to something a document embeds (an actor's name, a source's citation, an
+instrument's symbol or title), when the service's `refresh_claims_citing` gives each claim
+whose document changes a new version and revision. The bulk path (devtools/bulk.py) renders from the
 generated data it holds instead of the tables, through the same `render_claim` and entry
 builders, so a document has one shape.
 """
@@ -22,7 +23,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Connection, Select, select, update
+from sqlalchemy import Connection, Select, select
 from sqlmodel import Session, col
 
 from app.claims.search import search_text
@@ -35,6 +36,7 @@ from app.models import (
     ClaimInstrument,
     ClaimProgram,
     ClaimRelation,
+    EntityType,
     EvidenceSpan,
     Instrument,
     Source,
@@ -286,62 +288,41 @@ def document_etag(document: bytes) -> str:
     return digest_etag(document)
 
 
-def store_document(session: Session, claim: Claim) -> bytes:
-    """Render one claim after a write to it and keep the document and its ETag."""
-    session.flush()
-    rendered = render_claims(session.connection(), [claim])[claim.id]
+def embedded_entries(connection: Connection, ids: list[str]) -> dict[str, dict[str, list[Any]]]:
+    """What the documents of these claims embed, read from the tables (for `render_claim`)."""
+    return _children(connection, ids)
+
+
+def keep_rendered(claim: Claim, rendered: Rendered) -> None:
+    """Keep a claim's rendered document, its ETag and its search text on its row."""
     claim.document = rendered.document.decode()
     claim.etag = document_etag(rendered.document)
     if claim.search_text != rendered.search_text:
         claim.search_text = rendered.search_text
+
+
+def store_document(session: Session, claim: Claim) -> bytes:
+    """Render one claim after a write to it and keep the document and its ETag."""
+    session.flush()
+    rendered = render_claims(session.connection(), [claim])[claim.id]
+    keep_rendered(claim, rendered)
     return rendered.document
 
 
-def refresh_claims_citing(
-    session: Session,
-    *,
-    actor_id: str | None = None,
-    source_id: str | None = None,
-    instrument_id: str | None = None,
-) -> None:
-    """Refresh the documents of the claims that embed this actor (claim_actor), source
-    (evidence_span) or instrument (claim_instrument), after its name or citation changed.
-
-    The claims themselves did not change, so no version or revision: their documents (and
-    so their ETags and search text) do. Runs in the caller's transaction; Claim objects
-    loaded in the session are expired, since their document changed underneath them.
-    """
-    citing: list[Select[tuple[str]]] = []
-    if actor_id is not None:
-        citing.append(select(col(ClaimActor.claim_id)).where(col(ClaimActor.actor_id) == actor_id))
-    if source_id is not None:
-        citing.append(
-            select(col(EvidenceSpan.claim_id)).where(col(EvidenceSpan.source_id) == source_id)
-        )
-    if instrument_id is not None:
-        citing.append(
-            select(col(ClaimInstrument.claim_id)).where(
-                col(ClaimInstrument.instrument_id) == instrument_id
-            )
-        )
-    if not citing:
-        raise TypeError("refresh_claims_citing needs an actor_id, source_id or instrument_id")
-    session.flush()
-    claim_ids = {claim_id for query in citing for claim_id in session.scalars(query)}
-    _rerender(session, claim_ids)
-
-
-def _rerender(session: Session, claim_ids: Collection[str]) -> None:
-    if not claim_ids:
-        return
-    claims = session.scalars(select(Claim).where(col(Claim.id).in_(claim_ids))).all()
-    rendered = render_claims(session.connection(), claims)
-    for claim in claims:
-        document = rendered[claim.id].document
-        values: dict[str, str] = {"document": document.decode(), "etag": document_etag(document)}
-        if claim.search_text != rendered[claim.id].search_text:
-            values["search_text"] = rendered[claim.id].search_text
-        session.execute(update(Claim).where(col(Claim.id) == claim.id).values(**values))
-    for loaded in list(session.identity_map.values()):
-        if isinstance(loaded, Claim) and loaded.id in rendered:
-            session.expire(loaded)  # its document changed underneath it
+def citing_claim_ids(connection: Connection, entity_type: EntityType, entity_id: str) -> set[str]:
+    """The claims whose documents embed this actor (claim_actor), source (evidence_span) or
+    instrument (claim_instrument)."""
+    citing: dict[EntityType, Select[tuple[str]]] = {
+        EntityType.actor: select(col(ClaimActor.claim_id)).where(
+            col(ClaimActor.actor_id) == entity_id
+        ),
+        EntityType.source: select(col(EvidenceSpan.claim_id)).where(
+            col(EvidenceSpan.source_id) == entity_id
+        ),
+        EntityType.instrument: select(col(ClaimInstrument.claim_id)).where(
+            col(ClaimInstrument.instrument_id) == entity_id
+        ),
+    }
+    if entity_type not in citing:
+        raise TypeError(f"no claim document embeds a {entity_type}")
+    return set(connection.execute(citing[entity_type]).scalars())

@@ -17,10 +17,15 @@ from app.claims.schemas import (
     ClaimPage,
     ClaimPatch,
     ClaimRead,
-    ClaimRetract,
+    PublishReason,
+    TransitionConflict,
+    TransitionList,
+    TransitionRead,
+    TransitionReason,
 )
+from app.claims.workflow import TRANSITIONS, TransitionName
 from app.db import EngineDep, SessionDep, run_read
-from app.errors import NotFound
+from app.errors import PROBLEM_MEDIA_TYPE, NotFound
 from app.http import (
     MERGE_PATCH_MEDIA_TYPE,
     IfMatchHeader,
@@ -39,6 +44,29 @@ from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_r
 router = resource_router("/v1/claims", "claims")
 
 WRITE_PROBLEMS = problems(404, 412, 413, 428, 503)
+TRANSITION_PROBLEMS = {
+    **WRITE_PROBLEMS,
+    409: {
+        "model": TransitionConflict,
+        "description": "The transition does not apply to the claim's current status: the "
+        "problem names that status, the statuses the transition applies to and the "
+        "transitions the claim can take",
+        "content": {PROBLEM_MEDIA_TYPE: {}},
+    },
+}
+TRANSITION_LIST = TransitionList(
+    data=[
+        TransitionRead(
+            transition=t.name,
+            operation=t.operation,
+            allowed_from=list(t.allowed_from),
+            status_after=t.status_after,
+            reason_required=t.reason_required,
+        )
+        for t in TRANSITIONS.values()
+    ]
+)
+TRANSITION_LIST_JSON = TRANSITION_LIST.model_dump_json().encode()
 
 
 def _answer(claim: Claim, status: int = 200) -> Response:
@@ -106,6 +134,20 @@ async def facets(
 
 
 @router.get(
+    "/transitions",
+    name="transitions",
+    response_model=TransitionList,
+    summary="The review workflow: each status transition, where it applies and what it needs",
+    description="A claim's status changes only through these (`POST /v1/claims/{id}/<"
+    "transition>`, each conditional on If-Match); a merge patch that sets `status` is a 422.",
+    responses=READ_PROBLEMS,
+)
+async def list_transitions(if_none_match: IfNoneMatchHeader = None) -> Response:
+    etag = digest_etag(TRANSITION_LIST_JSON)
+    return conditional(if_none_match, etag) or json_response(TRANSITION_LIST_JSON, etag)
+
+
+@router.get(
     "/{claim_id}",
     response_model=ClaimRead,
     summary="Get a claim with everything it embeds",
@@ -149,6 +191,9 @@ async def list_evidence(
     "/{claim_id}",
     response_model=ClaimRead,
     summary="Update a claim (JSON Merge Patch; lists are replaced whole)",
+    description="Everything but the status, which changes only through the transitions "
+    "(`publish`, `dispute`, `retract`, `reinstate`; see `GET /v1/claims/transitions`): a "
+    "patch that sets `status` is a 422 pointing at them.",
     responses=WRITE_PROBLEMS,
 )
 def update(
@@ -160,16 +205,73 @@ def update(
     return _answer(service.update_claim(session, claim_id, patch, if_match, who=None))
 
 
+def _transition(
+    session: SessionDep,
+    claim_id: str,
+    name: TransitionName,
+    reason: str | None,
+    if_match: str | None,
+) -> Response:
+    transition = TRANSITIONS[name]
+    return _answer(service.transition_claim(session, claim_id, transition, reason, if_match, None))
+
+
+@router.post(
+    "/{claim_id}/publish",
+    response_model=ClaimRead,
+    summary="Publish a draft, or a disputed claim that stands, optionally with a reason",
+    description=TRANSITIONS[TransitionName.publish].describe(),
+    responses=TRANSITION_PROBLEMS,
+)
+def publish(
+    claim_id: IdPath,
+    session: SessionDep,
+    body: PublishReason | None = None,
+    if_match: IfMatchHeader = None,
+) -> Response:
+    reason = body.reason if body else None
+    return _transition(session, claim_id, TransitionName.publish, reason, if_match)
+
+
+@router.post(
+    "/{claim_id}/dispute",
+    response_model=ClaimRead,
+    summary="Dispute a published claim, with the reason",
+    description=TRANSITIONS[TransitionName.dispute].describe(),
+    responses=TRANSITION_PROBLEMS,
+)
+def dispute(
+    claim_id: IdPath, body: TransitionReason, session: SessionDep, if_match: IfMatchHeader = None
+) -> Response:
+    return _transition(session, claim_id, TransitionName.dispute, body.reason, if_match)
+
+
 @router.post(
     "/{claim_id}/retract",
     response_model=ClaimRead,
     summary="Retract a claim, with the reason",
-    responses=WRITE_PROBLEMS,
+    description=TRANSITIONS[TransitionName.retract].describe()
+    + " The reason is shown as the document's `retraction_reason`.",
+    responses=TRANSITION_PROBLEMS,
 )
 def retract(
-    claim_id: IdPath, body: ClaimRetract, session: SessionDep, if_match: IfMatchHeader = None
+    claim_id: IdPath, body: TransitionReason, session: SessionDep, if_match: IfMatchHeader = None
 ) -> Response:
-    return _answer(service.retract_claim(session, claim_id, body, if_match, who=None))
+    return _transition(session, claim_id, TransitionName.retract, body.reason, if_match)
+
+
+@router.post(
+    "/{claim_id}/reinstate",
+    response_model=ClaimRead,
+    summary="Reinstate a retracted claim as published, with the reason",
+    description=TRANSITIONS[TransitionName.reinstate].describe()
+    + " The document's `retraction_reason` is cleared; the revisions keep it.",
+    responses=TRANSITION_PROBLEMS,
+)
+def reinstate(
+    claim_id: IdPath, body: TransitionReason, session: SessionDep, if_match: IfMatchHeader = None
+) -> Response:
+    return _transition(session, claim_id, TransitionName.reinstate, body.reason, if_match)
 
 
 @router.get(

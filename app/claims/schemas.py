@@ -3,11 +3,14 @@
 from datetime import date
 from typing import Annotated, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from app.claims.workflow import TransitionName
+from app.errors import Problem
 from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel, Term, Timestamp
 from app.isodates import Precision
-from app.models import ClaimStatus, DateKind, RelationType, Stance
+from app.models import ClaimStatus, DateKind, Operation, RelationType, Stance
 from app.pagination import PageMeta
 
 Program = Annotated[
@@ -21,6 +24,28 @@ Program = Annotated[
     ),
 ]
 QUOTE_CONTEXT = 32
+STATUS_BY_TRANSITION = (
+    "a status changes only through its transition: POST /v1/claims/{id}/publish, /dispute, "
+    "/retract or /reinstate (see GET /v1/claims/transitions)"
+)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("the reason must say something, not only spaces")
+    return value
+
+
+Reason = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=1000,
+        description="Why, in words a reader of the revision log understands; not blank.",
+        examples=["The source was misquoted."],
+    ),
+    AfterValidator(_not_blank),
+]
 
 
 class ClaimActorIn(RequestModel):
@@ -85,7 +110,8 @@ class ClaimCreate(RequestModel):
     modality: Term = Field(examples=["occurred"])
     status: ClaimStatus = Field(
         default=ClaimStatus.draft,
-        description="`retracted` is set only by the retract operation.",
+        description="`draft` or `published`; later changes are transitions "
+        "(`POST /v1/claims/{id}/publish`, `/dispute`, `/retract`, `/reinstate`).",
     )
     confidence: float | None = Field(default=None, ge=0, le=1)
     programs: list[Program] = Field(default_factory=list, max_length=20)
@@ -95,11 +121,16 @@ class ClaimCreate(RequestModel):
     instruments: list[ClaimInstrumentIn] = Field(default_factory=list, max_length=20)
     relations: list[ClaimRelationIn] = Field(default_factory=list, max_length=50)
 
-    @model_validator(mode="after")
-    def _not_retracted(self) -> Self:
-        if self.status == ClaimStatus.retracted:
-            raise ValueError("use POST /v1/claims/{id}/retract, which records a reason")
-        return self
+    @field_validator("status")
+    @classmethod
+    def _draft_or_published(cls, status: ClaimStatus) -> ClaimStatus:
+        if status not in (ClaimStatus.draft, ClaimStatus.published):
+            raise ValueError(
+                f"a claim is created draft or published; it becomes {status} through "
+                f"POST /v1/claims/{{id}}/{'dispute' if status == 'disputed' else 'retract'}, "
+                "which records the reason"
+            )
+        return status
 
 
 class ClaimPatch(RequestModel):
@@ -108,7 +139,9 @@ class ClaimPatch(RequestModel):
     predicate: Term | None = None
     statement: str | None = Field(default=None, min_length=1, max_length=1000)
     modality: Term | None = None
-    status: ClaimStatus | None = None
+    # Not settable here (left out of the document): a merge patch that names it is refused
+    # with a pointer at the transition operations, rather than as an unknown field.
+    status: SkipJsonSchema[object] = None
     confidence: float | None = Field(default=None, ge=0, le=1)
     programs: list[Program] | None = Field(default=None, max_length=20)
     actors: list[ClaimActorIn] | None = Field(default=None, max_length=50)
@@ -117,9 +150,45 @@ class ClaimPatch(RequestModel):
     instruments: list[ClaimInstrumentIn] | None = Field(default=None, max_length=20)
     relations: list[ClaimRelationIn] | None = Field(default=None, max_length=50)
 
+    @field_validator("status", mode="plain")
+    @classmethod
+    def _status_is_a_transition(cls, status: object) -> object:
+        raise ValueError(STATUS_BY_TRANSITION)
 
-class ClaimRetract(RequestModel):
-    reason: str = Field(min_length=1, max_length=1000, examples=["The source was misquoted."])
+
+class TransitionReason(RequestModel):
+    """The body of a transition that needs a reason: dispute, retract, reinstate."""
+
+    reason: Reason
+
+
+class PublishReason(RequestModel):
+    """The body of a publish, optional as a whole: a reason may be given (why a disputed
+    claim stands), none is needed."""
+
+    reason: Reason | None = None
+
+
+class TransitionConflict(Problem):
+    """409: the transition does not apply to the claim's current status."""
+
+    current_status: ClaimStatus = Field(description="The claim's status now.")
+    allowed_from: list[ClaimStatus] = Field(description="The statuses this transition applies to.")
+    allowed_transitions: list[TransitionName] = Field(
+        description="The transitions the claim can take from its current status."
+    )
+
+
+class TransitionRead(BaseModel):
+    transition: TransitionName = Field(description="`POST /v1/claims/{id}/<transition>`.")
+    operation: Operation = Field(description="The revision operation it records.")
+    allowed_from: list[ClaimStatus]
+    status_after: ClaimStatus
+    reason_required: bool
+
+
+class TransitionList(BaseModel):
+    data: list[TransitionRead]
 
 
 class ClaimActorRead(BaseModel):

@@ -4,8 +4,16 @@ Every write validates the whole body against the database (vocabularies, referen
 actors, sources, instruments and claims, and each evidence quote against the held text),
 reports every problem in one 422, and only then writes rows, the rendered document and
 one revision, in one transaction.
+
+One invariant holds for every claim: its `version`, `updated_at`, document (so its ETag)
+and revision log change together. A write to the claim itself, a status transition, and a
+change to something its document embeds (`refresh_claims_citing`: an actor's name, a
+source's citation, an instrument's symbol or title) each bump the version and append one
+revision, whose snapshot is the new document; a change that leaves the document as it was
+writes nothing.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -14,9 +22,22 @@ from sqlmodel import Session, col
 
 from app.checks import BodyChecks
 from app.claims.actor_dates import index_actor_dates
-from app.claims.projection import store_document
-from app.claims.schemas import QUOTE_CONTEXT, ClaimCreate, ClaimPatch, ClaimRetract, EvidenceIn
-from app.errors import NotFound
+from app.claims.projection import (
+    citing_claim_ids,
+    embedded_entries,
+    keep_rendered,
+    render_claim,
+    store_document,
+)
+from app.claims.schemas import (
+    QUOTE_CONTEXT,
+    STATUS_BY_TRANSITION,
+    ClaimCreate,
+    ClaimPatch,
+    EvidenceIn,
+)
+from app.claims.workflow import Transition, one_of, transitions_from
+from app.errors import Conflict, InvalidInput, NotFound
 from app.http import require_match
 from app.ids import new_id
 from app.isodates import parse_prefix
@@ -39,6 +60,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.patching import merge_patch, validate_body
+from app.revisions.schemas import Cause
 from app.revisions.service import append_revision
 
 CHILD_TABLES = (ClaimActor, ClaimDate, EvidenceSpan, ClaimInstrument, ClaimProgram, ClaimRelation)
@@ -223,35 +245,64 @@ def _write_children(
 
 
 def _record(
-    session: Session, claim: Claim, document: bytes, operation: Operation, who: str | None
+    session: Session,
+    claim: Claim,
+    document: bytes,
+    operation: Operation,
+    who: str | None,
+    *,
+    reason: str | None = None,
+    cause: Cause | None = None,
 ) -> None:
     append_revision(
-        session, EntityType.claim, claim.id, claim.version, operation, orjson.loads(document), who
+        session,
+        EntityType.claim,
+        claim.id,
+        claim.version,
+        operation,
+        orjson.loads(document),
+        who,
+        reason=reason,
+        cause=cause,
     )
 
 
 def create_claim(
     session: Session, data: ClaimCreate, who: str | None, claim_id: str | None = None
 ) -> Claim:
-    claim_id = claim_id or new_id()
-    texts = _check(session, data, claim_id)
-    claim = Claim(
-        id=claim_id,
-        predicate=data.predicate,
-        statement=data.statement,
-        modality=data.modality,
-        status=data.status,
-        confidence=data.confidence,
-        document="",
-        etag="",
-    )
-    session.add(claim)
-    session.flush()
-    _write_children(session, claim, data, texts)
-    document = store_document(session, claim)
-    _record(session, claim, document, Operation.created, who)
-    session.commit()
+    (claim,) = create_claims(session, [(claim_id or new_id(), data)], who)
     return claim
+
+
+def create_claims(
+    session: Session, bodies: Sequence[tuple[str, ClaimCreate]], who: str | None
+) -> list[Claim]:
+    """Create claims (id, body) in one transaction, each written once, complete, with one
+    `created` revision. Their relations may point at each other (the seeds hold two
+    accounts of one resolution that support each other): every row is in place before any
+    body is checked, and nothing is kept unless every body passes."""
+    claims = [
+        Claim(
+            id=claim_id,
+            predicate=data.predicate,
+            statement=data.statement,
+            modality=data.modality,
+            status=data.status,
+            confidence=data.confidence,
+            document="",
+            etag="",
+        )
+        for claim_id, data in bodies
+    ]
+    session.add_all(claims)
+    session.flush()
+    for claim, (_, data) in zip(claims, bodies, strict=True):
+        texts = _check(session, data, claim.id)
+        _write_children(session, claim, data, texts)
+        document = store_document(session, claim)
+        _record(session, claim, document, Operation.created, who)
+    session.commit()
+    return claims
 
 
 def lock_claim(session: Session, claim_id: str) -> Claim:
@@ -262,11 +313,10 @@ def lock_claim(session: Session, claim_id: str) -> Claim:
 
 
 def editable(claim: Claim) -> dict[str, Any]:
-    """The claim as a create body (from its document): what a merge patch applies to."""
+    """The claim as a create body (from its document): what a merge patch applies to.
+    Without its status, which only a transition changes."""
     document = orjson.loads(claim.document)
-    body = {field: document[field] for field in ClaimCreate.model_fields}
-    if body["status"] == ClaimStatus.retracted:
-        body.pop("status")  # a patch that does not set the status keeps the retraction
+    body = {field: document[field] for field in ClaimCreate.model_fields if field != "status"}
     body["actors"] = [{"actor_id": a["actor_id"], "role": a["role"]} for a in body["actors"]]
     body["dates"] = [{"kind": d["kind"], "value": d["value"]} for d in body["dates"]]
     body["evidence"] = [{k: v for k, v in e.items() if k != "source"} for e in body["evidence"]]
@@ -284,12 +334,14 @@ def update_claim(
     if_match: str | None,
     who: str | None,
 ) -> Claim:
-    """Apply a merge patch (or a whole body, from the seed loader)."""
+    """Apply a merge patch (or a whole body without a status, from the seed loader)."""
     claim = lock_claim(session, claim_id)
     require_match(if_match, claim.etag, claim.version)
     changes = (
         patch if isinstance(patch, dict) else patch.model_dump(mode="json", exclude_unset=True)
     )
+    if "status" in changes:  # ClaimPatch refuses it already; a dict body is refused here
+        raise InvalidInput.at("/status", f"The status cannot be patched: {STATUS_BY_TRANSITION}.")
     before = editable(claim)
     merged = merge_patch(before, changes)
     data = validate_body(ClaimCreate, merged)
@@ -299,9 +351,6 @@ def update_claim(
     claim.predicate = data.predicate
     claim.statement = data.statement
     claim.modality = data.modality
-    claim.status = data.status if "status" in merged else claim.status
-    if claim.status != ClaimStatus.retracted:
-        claim.retraction_reason = None
     claim.confidence = data.confidence
     claim.version += 1
     claim.updated_at = utcnow()
@@ -312,24 +361,72 @@ def update_claim(
     return claim
 
 
-def retract_claim(
-    session: Session, claim_id: str, retraction: ClaimRetract, if_match: str | None, who: str | None
+def transition_claim(
+    session: Session,
+    claim_id: str,
+    transition: Transition,
+    reason: str | None,
+    if_match: str | None,
+    who: str | None,
 ) -> Claim:
+    """Move a claim along its review workflow (app/claims/workflow.py): one version and one
+    revision of the transition's operation, with the reason."""
     claim = lock_claim(session, claim_id)
     require_match(if_match, claim.etag, claim.version)
-    claim.status = ClaimStatus.retracted
-    claim.retraction_reason = retraction.reason
+    current = ClaimStatus(claim.status)
+    if current not in transition.allowed_from:
+        allowed = transitions_from(current)
+        raise Conflict(
+            f"Claim {claim.id!r} is {current}; {transition.name} applies to a claim that is "
+            f"{one_of(list(transition.allowed_from))}. From {current}: {one_of(allowed)}.",
+            current_status=current.value,
+            allowed_from=[status.value for status in transition.allowed_from],
+            allowed_transitions=[name.value for name in allowed],
+        )
+    claim.status = transition.status_after
+    # The document shows why a claim is retracted; reinstating it clears that.
+    claim.retraction_reason = reason if claim.status == ClaimStatus.retracted else None
     claim.version += 1
     claim.updated_at = utcnow()
     document = store_document(session, claim)
-    _record(session, claim, document, Operation.retracted, who)
+    _record(session, claim, document, transition.operation, who, reason=reason)
     session.commit()
     return claim
 
 
+def refresh_claims_citing(session: Session, cause: Cause, who: str | None) -> None:
+    """After `cause` (an actor renamed, a source's citation or an instrument's symbol or
+    title changed), re-render the claims that embed that entity: each whose document comes
+    out different gets a new version, `updated_at` and a `rerendered` revision with the
+    cause, so `updated_since`, the change feed and the version all see what the ETag sees.
+
+    Runs in the caller's transaction (which holds the write lock, so the claims cannot
+    change underneath it); the entries are read once for all the claims."""
+    session.flush()
+    claim_ids = citing_claim_ids(session.connection(), cause.entity_type, cause.entity_id)
+    if not claim_ids:
+        return
+    claims = session.scalars(
+        select(Claim).where(col(Claim.id).in_(claim_ids)).order_by(col(Claim.id))
+    ).all()
+    embedded = embedded_entries(session.connection(), [claim.id for claim in claims])
+    now = utcnow()
+    for claim in claims:
+        entries = embedded.get(claim.id, {})
+        if render_claim(claim, entries).document == claim.document.encode():
+            continue  # what it embeds of the entity did not change: nothing to write
+        claim.version += 1
+        claim.updated_at = now
+        rendered = render_claim(claim, entries)
+        keep_rendered(claim, rendered)
+        _record(session, claim, rendered.document, Operation.rerendered, who, cause=cause)
+
+
 def repoint_actor(session: Session, old_actor_id: str, new_actor_id: str, who: str | None) -> None:
     """After a merge, claims that named the merged actor name the survivor: a change to
-    each claim's own data, so each gets a new version and a revision."""
+    each claim's own data (its actor links), so each gets a new version and an `updated`
+    revision, whose cause names the merged actor (`actor_merged`). The `merged` operation
+    is the merged actor's own revision."""
     claim_ids = session.scalars(
         select(col(ClaimActor.claim_id)).where(col(ClaimActor.actor_id) == old_actor_id).distinct()
     ).all()
@@ -339,9 +436,10 @@ def repoint_actor(session: Session, old_actor_id: str, new_actor_id: str, who: s
         .values(actor_id=new_actor_id)
     )
     index_actor_dates(session.connection(), claim_ids)
+    cause = Cause(kind="actor_merged", entity_type=EntityType.actor, entity_id=old_actor_id)
     for claim_id in sorted(claim_ids):
         claim = lock_claim(session, claim_id)
         claim.version += 1
         claim.updated_at = utcnow()
         document = store_document(session, claim)
-        _record(session, claim, document, Operation.updated, who)
+        _record(session, claim, document, Operation.updated, who, cause=cause)

@@ -7,7 +7,7 @@ from sqlalchemy import Connection, RowMapping, select
 from sqlmodel import Session, col
 
 from app.checks import BodyChecks
-from app.claims.projection import refresh_claims_citing
+from app.claims.service import refresh_claims_citing
 from app.errors import NotFound
 from app.http import digest_etag, require_match
 from app.ids import new_id
@@ -23,6 +23,7 @@ from app.models import Actor, EntityType, Instrument, Operation
 from app.models.base import utcnow
 from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
+from app.revisions.schemas import Cause
 from app.revisions.service import append_revision
 
 
@@ -150,7 +151,12 @@ def update_instrument(
     session.flush()
     _record(session, instrument, Operation.updated, who)
     if embedded_before != (instrument.symbol, instrument.title):
-        refresh_claims_citing(session, instrument_id=instrument.id)
+        cause = Cause(
+            kind="instrument_citation_changed",
+            entity_type=EntityType.instrument,
+            entity_id=instrument.id,
+        )
+        refresh_claims_citing(session, cause, who)
     session.commit()
     return instrument
 

@@ -19,11 +19,19 @@ class EntityType(StrEnum):
 
 
 class Operation(StrEnum):
+    """What a revision records. Closed and complete: a claim's status transitions each have
+    their own (published, disputed, retracted, reinstated), and `rerendered` is a claim's
+    new document after something it embeds changed (the revision's `cause` says what)."""
+
     created = "created"
     updated = "updated"
+    published = "published"
+    disputed = "disputed"
     retracted = "retracted"
+    reinstated = "reinstated"
     merged = "merged"
     deleted = "deleted"
+    rerendered = "rerendered"
 
 
 SNAPSHOT_TYPE = JSON().with_variant(JSONB(), "postgresql")
@@ -45,6 +53,11 @@ class Revision(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     recorded_by: str | None = Field(default=None, max_length=100)
     snapshot: dict[str, Any] = Field(sa_column=Column(SNAPSHOT_TYPE, nullable=False))
+    # Why: the reason given for a status transition (a retraction's, a dispute's).
+    reason: str | None = Field(default=None, max_length=1000)
+    # What caused a write the entity did not ask for: `{kind, entity_type, entity_id}` of
+    # the other entity's change (an actor renamed, an actor merged into another).
+    cause: dict[str, Any] | None = Field(default=None, sa_column=Column(SNAPSHOT_TYPE))
 
 
 class RevisionCounter(SQLModel, table=True):

@@ -7,6 +7,20 @@ from app.models import EntityType, Operation
 from app.pagination import PageMeta
 
 
+class Cause(BaseModel):
+    """The other entity's change that made this write: a claim re-rendered because an actor
+    it names was renamed, or re-pointed because that actor was merged into another."""
+
+    kind: str = Field(
+        description="What happened to the other entity. Open: clients should accept kinds "
+        "they do not know. Today `actor_renamed`, `actor_kind_changed`, `actor_merged`, "
+        "`source_citation_changed` and `instrument_citation_changed`.",
+        examples=["actor_renamed"],
+    )
+    entity_type: EntityType
+    entity_id: EntityId
+
+
 class RevisionRead(BaseModel):
     seq: int = Field(description="Position in the global, commit-ordered revision sequence.")
     entity_type: EntityType
@@ -16,6 +30,14 @@ class RevisionRead(BaseModel):
     recorded_at: Timestamp
     recorded_by: str | None
     snapshot: dict[str, object]
+    reason: str | None = Field(
+        description="The reason given for a status transition (required for `disputed`, "
+        "`retracted` and `reinstated`, optional for `published`); null otherwise."
+    )
+    cause: Cause | None = Field(
+        description="For a write the entity did not ask for (`rerendered`, or an `updated` "
+        "claim re-pointed by an actor merge): the change to another entity that made it."
+    )
 
 
 class RevisionPage(PageMeta):

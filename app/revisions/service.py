@@ -8,7 +8,7 @@ from sqlmodel import Session, col
 from app.db import fetch_first
 from app.models import EntityType, Operation, Revision, RevisionCounter
 from app.pagination import decode_cursor, encode_cursor, query_scope
-from app.revisions.schemas import RevisionPage, RevisionRead
+from app.revisions.schemas import Cause, RevisionPage, RevisionRead
 
 
 def next_sequence(session: Session) -> int:
@@ -34,6 +34,9 @@ def append_revision(
     operation: Operation,
     snapshot: dict[str, Any],
     recorded_by: str | None,
+    *,
+    reason: str | None = None,
+    cause: Cause | None = None,
 ) -> Revision:
     revision = Revision(
         seq=next_sequence(session),
@@ -43,6 +46,8 @@ def append_revision(
         operation=operation,
         recorded_by=recorded_by,
         snapshot=snapshot,
+        reason=reason,
+        cause=None if cause is None else cause.model_dump(mode="json"),
     )
     session.add(revision)
     return revision

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, RowMapping, exists, func, inspect, select
 from sqlmodel import Session, col
 
 from app.checks import BodyChecks
-from app.claims.projection import refresh_claims_citing
+from app.claims.service import refresh_claims_citing
 from app.errors import Conflict, NotFound
 from app.http import digest_etag, require_match
 from app.ids import new_id
@@ -18,6 +18,7 @@ from app.models import EntityType, EvidenceSpan, Operation, Source, Vocabulary
 from app.models.base import utcnow
 from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
+from app.revisions.schemas import Cause
 from app.revisions.service import append_revision
 from app.sources.schemas import SourceCreate, SourcePage, SourcePatch, SourceRead, SourceSummary
 
@@ -118,7 +119,10 @@ def update_source(
     session.flush()
     _record(session, source, Operation.updated, who)
     if citation_before != {field: getattr(source, field) for field in CITATION_FIELDS}:
-        refresh_claims_citing(session, source_id=source.id)
+        cause = Cause(
+            kind="source_citation_changed", entity_type=EntityType.source, entity_id=source.id
+        )
+        refresh_claims_citing(session, cause, who)
     session.commit()
     return source
 
