@@ -378,7 +378,7 @@ def transition_claim(
         allowed = transitions_from(current)
         raise Conflict(
             f"Claim {claim.id!r} is {current}; {transition.name} applies to a claim that is "
-            f"{one_of(list(transition.allowed_from))}. From {current}: {one_of(allowed)}.",
+            f"{one_of(transition.allowed_from)}. From {current}: {one_of(allowed)}.",
             current_status=current.value,
             allowed_from=[status.value for status in transition.allowed_from],
             allowed_transitions=[name.value for name in allowed],

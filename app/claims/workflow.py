@@ -6,6 +6,7 @@ own If-Match. This table is the one statement of the rules; the routes and their
 descriptions, `GET /v1/claims/transitions` and the 409 of a refused transition read it.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -73,7 +74,7 @@ TRANSITIONS: dict[TransitionName, Transition] = {
 }
 
 
-def one_of(words: list[str]) -> str:
+def one_of(words: Sequence[str]) -> str:
     """`a`, `a or b`, `a, b or c`."""
     return " or ".join(filter(None, [", ".join(words[:-1]), words[-1]])) if words else ""
 
