@@ -25,7 +25,11 @@ router = resource_router("/v1/changes", "changes")
 
 DESCRIPTION = f"""
 Every write to a source, actor, instrument or claim, oldest first, in the order the writes
-committed: creations, updates, retractions, merges and deletions alike.
+committed: creations, updates, status transitions (published, disputed, retracted,
+reinstated, each with its `reason`), merges and deletions alike. A change to what claim
+documents embed (an actor renamed, a source's citation or an instrument's symbol edited)
+is followed by a `rerendered` change, with its `cause`, of each claim whose document it
+changed: a feed filtered to claims sees every new claim version.
 
 * Start without `after`, then pass each answer's `next_cursor` as `after`. `next_cursor` is
   always present, also on an empty page, so a poller resumes exactly where it stopped; the
