@@ -15,6 +15,8 @@ from app.db import make_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.fastpath import FastReads
 from app.instruments.routes import router as instruments_router
+from app.keys.routes import router as keys_router
+from app.keys.service import KeyRing
 from app.middleware import BodySizeLimit
 from app.settings import Settings, get_settings
 from app.sources.routes import router as sources_router
@@ -43,6 +45,7 @@ TAGS = [
         "description": "The change feed: every write, in commit order, resumable from a "
         "cursor, for pollers and sync jobs.",
     },
+    {"name": "keys", "description": "API keys and their roles (admins only)."},
     {"name": "health", "description": "Probes for orchestrators."},
 ]
 
@@ -98,6 +101,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lock_timeout_ms=settings.lock_timeout_ms,
         read_threads=settings.read_threads,
     )
+    app.state.key_ring = KeyRing(app.state.engine, settings.api_key_pepper)
     install_error_handlers(app)
     for router in (  # most requested first: routes are matched in order
         claims_router,
@@ -106,6 +110,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         instruments_router,
         vocabularies_router,
         changes_router,
+        keys_router,
         health.router,
     ):
         mount(app, router)

@@ -22,10 +22,9 @@ from app.db import write_session
 from app.instruments import service as instruments
 from app.instruments.schemas import InstrumentCreate
 from app.models import Actor, Claim, Instrument, Source
+from app.revisions.service import SEED
 from app.sources import service as sources
 from app.sources.schemas import SourceCreate
-
-SEED_AUTHOR = "seed"
 
 
 @dataclass
@@ -49,9 +48,9 @@ def _upsert(
 ) -> None:
     entity_id = body.pop("id")
     if session.get(table, entity_id) is None:
-        create(session, model.model_validate(body), SEED_AUTHOR, entity_id)
+        create(session, model.model_validate(body), SEED, entity_id)
     else:
-        update(session, entity_id, _whole_body(model, body), "*", SEED_AUTHOR)
+        update(session, entity_id, _whole_body(model, body), "*", SEED)
 
 
 def load_file(session: Session, path: Path) -> int:
@@ -84,9 +83,7 @@ def load_file(session: Session, path: Path) -> int:
             ready = all(session.get(Claim, target) is not None for target in targets)
             skipped = ("id",) if ready else ("id", "relations")
             new_claim = {k: v for k, v in body.items() if k not in skipped}
-            claims.create_claim(
-                session, ClaimCreate.model_validate(new_claim), SEED_AUTHOR, body["id"]
-            )
+            claims.create_claim(session, ClaimCreate.model_validate(new_claim), SEED, body["id"])
     for body in seed_claims:
         _upsert(session, Claim, ClaimCreate, dict(body), claims.create_claim, claims.update_claim)
         count += 1

@@ -16,7 +16,7 @@ from app.checks import BodyChecks
 from app.claims.actor_dates import index_actor_dates
 from app.claims.projection import store_document
 from app.claims.schemas import QUOTE_CONTEXT, ClaimCreate, ClaimPatch, ClaimRetract, EvidenceIn
-from app.errors import NotFound
+from app.errors import Forbidden, NotFound
 from app.http import require_match
 from app.ids import new_id
 from app.isodates import parse_prefix
@@ -39,7 +39,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.patching import merge_patch, validate_body
-from app.revisions.service import append_revision
+from app.revisions.service import Author, append_revision
 
 CHILD_TABLES = (ClaimActor, ClaimDate, EvidenceSpan, ClaimInstrument, ClaimProgram, ClaimRelation)
 SHOWN_TEXT = 200
@@ -223,7 +223,7 @@ def _write_children(
 
 
 def _record(
-    session: Session, claim: Claim, document: bytes, operation: Operation, who: str | None
+    session: Session, claim: Claim, document: bytes, operation: Operation, who: Author | None
 ) -> None:
     append_revision(
         session, EntityType.claim, claim.id, claim.version, operation, orjson.loads(document), who
@@ -231,7 +231,7 @@ def _record(
 
 
 def create_claim(
-    session: Session, data: ClaimCreate, who: str | None, claim_id: str | None = None
+    session: Session, data: ClaimCreate, who: Author | None, claim_id: str | None = None
 ) -> Claim:
     claim_id = claim_id or new_id()
     texts = _check(session, data, claim_id)
@@ -282,11 +282,19 @@ def update_claim(
     claim_id: str,
     patch: ClaimPatch | dict[str, Any],
     if_match: str | None,
-    who: str | None,
+    who: Author | None,
+    *,
+    edits_beyond_drafts: bool = True,
 ) -> Claim:
-    """Apply a merge patch (or a whole body, from the seed loader)."""
+    """Apply a merge patch (or a whole body, from the seed loader). Without
+    `edits_beyond_drafts` (an analyst's key), only a draft may be edited."""
     claim = lock_claim(session, claim_id)
     require_match(if_match, claim.etag, claim.version)
+    if claim.status != ClaimStatus.draft and not edits_beyond_drafts:
+        raise Forbidden(
+            f"The claim is {claim.status}: editing it needs a reviewer's key (analysts edit "
+            "drafts)."
+        )
     changes = (
         patch if isinstance(patch, dict) else patch.model_dump(mode="json", exclude_unset=True)
     )
@@ -313,7 +321,11 @@ def update_claim(
 
 
 def retract_claim(
-    session: Session, claim_id: str, retraction: ClaimRetract, if_match: str | None, who: str | None
+    session: Session,
+    claim_id: str,
+    retraction: ClaimRetract,
+    if_match: str | None,
+    who: Author | None,
 ) -> Claim:
     claim = lock_claim(session, claim_id)
     require_match(if_match, claim.etag, claim.version)
@@ -327,7 +339,9 @@ def retract_claim(
     return claim
 
 
-def repoint_actor(session: Session, old_actor_id: str, new_actor_id: str, who: str | None) -> None:
+def repoint_actor(
+    session: Session, old_actor_id: str, new_actor_id: str, who: Author | None
+) -> None:
     """After a merge, claims that named the merged actor name the survivor: a change to
     each claim's own data, so each gets a new version and a revision."""
     claim_ids = session.scalars(
