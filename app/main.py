@@ -32,6 +32,10 @@ reported when, which deadline).
   resource need `If-Match` (428 without it, 412 when stale). Updates are JSON Merge Patch.
 * Lists are keyset-paginated: follow `next_cursor` until it is null.
 * Unknown body fields and query parameters are rejected with 422.
+* Writes need an API key (`Authorization: Bearer sck_…`) whose role allows them: reader,
+  analyst (sources, actors, instruments, draft claims), reviewer (publishing others'
+  drafts, editing published claims, retractions, merges), admin (keys, vocabularies).
+  Reads are public unless the server requires keys; drafts are shown to analysts and up.
 """
 
 TAGS = [
@@ -75,6 +79,16 @@ def _refine_responses(schema: dict[str, Any]) -> None:
                         name: {**header, "schema": {"type": "string"}}
                         for name, header in headers.items()
                     }
+
+
+def _optional_keys_on_reads(schema: dict[str, Any]) -> None:
+    """Reads declare the key as optional (`{}` is "no key"): they need one only when the
+    server runs with READS_REQUIRE_KEY, and drafts show only to analysts and above.
+    Keys' own reads, like every write, need their role's key."""
+    for path, item in schema["paths"].items():
+        read = item.get("get")
+        if read and read.get("security") and not path.startswith("/v1/keys"):
+            read["security"] = [*read["security"], {}]
 
 
 def mount(app: FastAPI, router: APIRouter) -> None:
@@ -136,6 +150,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 tags=app.openapi_tags,
             )
             _refine_responses(schema)
+            _optional_keys_on_reads(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

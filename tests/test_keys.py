@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from app.keys.secrets import secret_hash
 from app.main import create_app
@@ -304,3 +304,60 @@ def test_production_mode_refuses_default_secrets() -> None:
     with pytest.raises(ValidationError, match="needs its own API_KEY_PEPPER"):
         Settings(env="production", cursor_secret="a-real-secret")
     Settings(env="production", cursor_secret="a-real-secret", api_key_pepper="a-real-pepper")
+
+
+def test_every_record_has_its_history_naming_who_wrote_it(
+    client: TestClient, analyst: TestClient
+) -> None:
+    world = World(client)
+    actor_path = f"/v1/actors/{world.actor['id']}"
+    renamed = _patch(
+        analyst, actor_path, {"name": "DPRK (renamed)"}, analyst.get(actor_path).headers["ETag"]
+    )
+    assert renamed.status_code == 200, renamed.text
+    for path, writers in (
+        (actor_path, ["test-admin", "test-analyst"]),
+        (f"/v1/sources/{world.source['id']}", ["test-admin"]),
+    ):
+        history = client.get(f"{path}/revisions")
+        assert history.status_code == 200, history.text
+        revisions = history.json()["data"]
+        assert [r["recorded_by"] for r in revisions] == writers
+        assert revisions[-1]["snapshot"] == client.get(path).json()
+        again = client.get(f"{path}/revisions", headers={"If-None-Match": history.headers["ETag"]})
+        assert again.status_code == 304
+    instrument = create(analyst, "/v1/instruments", {"symbol": "S/RES/2397 (2017)"})
+    history = client.get(f"/v1/instruments/{instrument['id']}/revisions").json()["data"]
+    assert [(r["operation"], r["recorded_by"]) for r in history] == [("created", "test-analyst")]
+    assert client.get("/v1/actors/no-such-actor/revisions").status_code == 404
+
+
+def test_vocabulary_additions_are_in_the_feed(client: TestClient, anonymous: TestClient) -> None:
+    added = create(client, "/v1/vocabularies", {"vocabulary": "predicate", "term": "cap"})
+    feed = anonymous.get("/v1/changes", params={"entity_type": "term"}).json()["data"]
+    assert [(c["entity_id"], c["operation"], c["snapshot"]) for c in feed] == [
+        ("predicate:cap", "created", added)
+    ]
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    key = create(client, "/v1/keys", {"name": "poller", "role": "reader"})
+    poller = TestClient(client.app, headers={"Authorization": f"Bearer {key['secret']}"})
+    writes: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE API_KEY"):
+            writes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for _ in range(20):
+            assert poller.get("/v1/claims").status_code == 200
+            assert poller.get(f"/v1/keys/{key['id']}").status_code == 403
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(writes) == 1
+    used = client.get(f"/v1/keys/{key['id']}").json()["last_used_at"]
+    assert used is not None

@@ -22,7 +22,9 @@ from app.http import (
 )
 from app.keys.auth import CALLER, Analyst, ReadCaller, Reviewer, drafts_asked
 from app.listings import answer_listing
+from app.models import EntityType
 from app.pagination import CursorQuery, LimitQuery
+from app.revisions.history import add_history_route
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 
 router = resource_router("/v1/actors", "actors", [CALLER])
@@ -179,3 +181,6 @@ async def timeline(
     drafts = drafts_asked(caller, params.status)
     listing = timeline_listing(settings.cursor_secret, actor_id, params)
     return await answer_listing(request, engine, if_none_match, listing, public=not drafts)
+
+
+add_history_route(router, EntityType.actor, "actor")

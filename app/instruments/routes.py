@@ -23,7 +23,9 @@ from app.instruments.schemas import (
 )
 from app.keys.auth import CALLER, Analyst
 from app.listings import answer_listing
+from app.models import EntityType
 from app.pagination import CursorQuery, LimitQuery
+from app.revisions.history import add_history_route
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 
 router = resource_router("/v1/instruments", "instruments", [CALLER])
@@ -102,3 +104,6 @@ def update(
         session, instrument_id, patch, if_match, who=analyst.author
     )
     return _answer(service.to_read(instrument))
+
+
+add_history_route(router, EntityType.instrument, "instrument")

@@ -17,7 +17,9 @@ from app.http import (
 )
 from app.keys.auth import CALLER, Analyst, Reviewer
 from app.listings import answer_listing
+from app.models import EntityType
 from app.pagination import CursorQuery, LimitQuery
+from app.revisions.history import add_history_route
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 from app.sources import service
 from app.sources.schemas import SourceCreate, SourcePage, SourcePatch, SourceRead, SourceText
@@ -137,3 +139,6 @@ def delete(
 ) -> Response:
     service.delete_source(session, source_id, if_match, who=reviewer.author)
     return Response(status_code=204)
+
+
+add_history_route(router, EntityType.source, "source")
