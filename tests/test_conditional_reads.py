@@ -121,6 +121,21 @@ READS = [
     ),
     Read("/v1/vocabularies", lambda w: "/v1/vocabularies?vocabulary=predicate", _add_term),
     Read("/v1/changes", lambda w: "/v1/changes?entity_type=claim&fields=ids", _edit_claim),
+    Read(
+        "/v1/actors/{actor_id}/revisions",
+        lambda w: f"/v1/actors/{w.actor['id']}/revisions",
+        _edit_actor,
+    ),
+    Read(
+        "/v1/sources/{source_id}/revisions",
+        lambda w: f"/v1/sources/{w.source['id']}/revisions",
+        _edit_source,
+    ),
+    Read(
+        "/v1/instruments/{instrument_id}/revisions",
+        lambda w: f"/v1/instruments/{w.instrument['id']}/revisions",
+        _edit_instrument,
+    ),
     Read("/v1/keys", lambda w: "/v1/keys", _add_key),
     Read("/v1/keys/{key_id}", lambda w: f"/v1/keys/{w.key['id']}", _revoke_key),
 ]

@@ -280,6 +280,11 @@ def test_every_json_answer_is_what_its_operation_declares(
     served(client.get("/v1/changes", params={"after": full["next_cursor"]}))
     assert _check_snapshots(client, served) == set(SNAPSHOT_SCHEMAS) - {"key"}
 
+    # Every record's history.
+    for listed in ("actors", "sources", "instruments"):
+        for item in served(client.get(f"/v1/{listed}"))["data"]:
+            served(client.get(f"/v1/{listed}/{item['id']}/revisions"))
+
     # Keys (their changes are asked for by name).
     issued = served(client.post("/v1/keys", json={"name": "served-reader", "role": "reader"}))
     served(client.get("/v1/keys"))

@@ -39,9 +39,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("secret_hash", name=op.f("uq_api_key_secret_hash")),
     )
     # A plain ADD COLUMN, not a batch: a batch would copy `revision` on SQLite.
-    op.add_column(
-        "revision", sa.Column("recorded_by_key_id", sa.String(length=36), nullable=True)
-    )
+    op.add_column("revision", sa.Column("recorded_by_key_id", sa.String(length=36), nullable=True))
 
 
 def downgrade() -> None:
