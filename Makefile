@@ -24,6 +24,7 @@ seed: migrate
 	$(BIN)/claims seed
 
 run: seed
+	$(BIN)/claims dev-keys
 	$(BIN)/claims serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)

@@ -1,5 +1,6 @@
-"""The `claims` command: migrate, seed, serve and print the OpenAPI document."""
+"""The `claims` command: migrate, seed, serve, keys and the OpenAPI document."""
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -8,14 +9,23 @@ import typer
 import uvicorn
 from alembic import command
 from alembic.config import Config
+from pydantic import ValidationError
 from rich.console import Console
+from rich.table import Table
 
-from app.db import make_engine
+from app.db import make_engine, write_session
+from app.ids import new_id
+from app.keys.schemas import KeyCreate
+from app.keys.service import create_key, list_keys, revoke_key
 from app.main import create_app
+from app.models import Role
+from app.pagination import MAX_LIMIT
+from app.revisions.service import Author
 from app.seeding import load_seeds
 from app.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_KEYS = PROJECT_ROOT / ".dev-keys.env"
 cli = typer.Typer(help="Sanctions Claims API.", no_args_is_help=True)
 console = Console(stderr=True)
 
@@ -63,6 +73,92 @@ def serve(
     )
 
 
+keys_cli = typer.Typer(help="API keys: issue, list, revoke.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+CLI_AUTHOR = Author("cli")
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who holds the key; unique.")],
+    role: Annotated[Role, typer.Option(help="What the key may do.")],
+) -> None:
+    """Issue a key and print its secret (shown this once; only its hash is stored)."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    with write_session(engine) as session:
+        key, secret = create_key(
+            session, KeyCreate(name=name, role=role), settings.api_key_pepper, CLI_AUTHOR
+        )
+    engine.dispose()
+    console.print(f"[green]issued[/] {key.name} ({key.role}) id {key.id}")
+    typer.echo(secret)
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List every key, revoked ones included (never their secrets)."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    table = Table("id", "name", "role", "prefix", "created", "last used", "revoked")
+    with engine.connect() as connection:
+        cursor = None
+        while True:
+            keys, cursor = list_keys(connection, settings.cursor_secret, MAX_LIMIT, cursor)
+            for key in keys:
+                table.add_row(
+                    key.id, key.name, key.role, key.prefix, _when(key.created_at),
+                    _when(key.last_used_at), _when(key.revoked_at),
+                )  # fmt: skip
+            if cursor is None:
+                break
+    engine.dispose()
+    Console().print(table)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")]) -> None:
+    """Revoke a key: every process refuses it within seconds; it stays listed."""
+    engine = make_engine(get_settings().database_url)
+    with write_session(engine) as session:
+        key = revoke_key(session, key_id, CLI_AUTHOR)
+    engine.dispose()
+    console.print(f"[green]revoked[/] {key.name} ({key.id}) at {_when(key.revoked_at)}")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else ""
+
+
+@cli.command("dev-keys")
+def dev_keys(
+    path: Annotated[Path, typer.Option(help="Where the keys are kept.")] = DEV_KEYS,
+) -> None:
+    """On first start of a development server: issue an admin, an analyst and a reviewer
+    key, print them once and keep them in `path` (git-ignored) for `source`-ing."""
+    settings = get_settings()
+    if settings.env == "production":
+        raise typer.BadParameter("development keys are not made in production")
+    if path.exists():
+        console.print(f"development keys are in {path} (`source {path.name}`)")
+        return
+    engine = make_engine(settings.database_url)
+    lines = []
+    with write_session(engine) as session:
+        for role in (Role.admin, Role.analyst, Role.reviewer):
+            name = f"dev-{role.value}-{new_id()[-6:]}"
+            _, secret = create_key(
+                session, KeyCreate(name=name, role=role), settings.api_key_pepper, CLI_AUTHOR
+            )
+            lines.append(f"export CLAIMS_{role.value.upper()}_KEY={secret}")
+    engine.dispose()
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    console.print(f"[green]development keys[/] (kept in {path}; `source {path.name}`):")
+    for line in lines:
+        console.print(f"  {line}")
+
+
 @cli.command()
 def openapi() -> None:
     """Print the OpenAPI document the app serves."""
@@ -71,4 +167,8 @@ def openapi() -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except ValidationError as error:  # settings: say what is wrong, not a traceback
+        console.print(f"[red]configuration refused[/]: {error}")
+        raise SystemExit(2) from None

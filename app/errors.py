@@ -90,6 +90,18 @@ class BadRequest(ProblemError):
     title = "Bad request"
 
 
+class Unauthorized(ProblemError):
+    status = 401
+    slug = "unauthorized"
+    title = "Unauthorized"
+
+
+class Forbidden(ProblemError):
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
 class NotFound(ProblemError):
     status = 404
     slug = "not-found"

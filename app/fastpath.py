@@ -10,7 +10,9 @@ a fraction of that here), so this layer answers:
 - `GET` of a list whose `If-None-Match` is the ETag this process last computed for it, when
   nothing was committed since: the 304 of `app.listings` (its first, cheapest step).
 
-Everything else, misses and errors included, goes on to the framework, which answers it
+It knows its caller as the routes do (app.keys.auth: a valid key, or none where reads
+need none; drafts only to analysts and above); a request whose key it cannot accept, and
+everything else, misses and errors included, goes on to the framework, which answers it
 with the same functions. So there is one implementation of each answer; this is only a
 shorter way to reach it.
 """
@@ -22,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.claims.queries import lookup
 from app.db import run_read
 from app.http import conditional
+from app.keys.auth import hot_path_caller
 from app.listings import known_etag
 from app.models.base import ID_LENGTH
 
@@ -58,6 +61,9 @@ class FastReads:
 
 
 async def _answer(scope: Scope) -> Response | None:
+    caller = hot_path_caller(scope)
+    if caller is None:
+        return None
     path: str = scope["path"]
     engine = scope["app"].state.engine
     if_none_match = _if_none_match(scope)
@@ -72,6 +78,10 @@ async def _answer(scope: Scope) -> Response | None:
         if not 0 < len(claim_id) <= ID_LENGTH or "/" in claim_id:
             return None
         return await run_read(
-            engine, lambda connection: lookup(connection, claim_id, if_none_match), snapshot=False
+            engine,
+            lambda connection: lookup(
+                connection, claim_id, if_none_match, drafts=caller.sees_drafts
+            ),
+            snapshot=False,
         )
     return None

@@ -74,21 +74,31 @@ def known_etag(connection: Connection, scope: Scope) -> str | None:
 
 
 async def answer_listing(
-    request: Request, engine: Engine, if_none_match: str | None, listing: Listing[Any]
+    request: Request,
+    engine: Engine,
+    if_none_match: str | None,
+    listing: Listing[Any],
+    *,
+    public: bool = True,
 ) -> Response:
     """304 when the client's copy of the page is current, else the page; the ETag and the
-    page come from one snapshot."""
+    page come from one snapshot. Only the ETags of `public` answers (ones any caller may
+    see) are remembered, since app.fastpath answers from them before knowing the caller."""
+
+    def remember(sequence: int, etag: str) -> None:
+        if public:
+            _remember(request.scope, sequence, etag)
 
     def read(connection: Connection) -> Response:
         sequence = current_sequence(connection)
         query = listing.resolve(connection)
         if if_none_match:
             etag = listing.validator(connection, query)
-            _remember(request.scope, sequence, etag)
+            remember(sequence, etag)
             if not_modified := conditional(if_none_match, etag):
                 return not_modified
         body, etag = listing.page(connection, query)
-        _remember(request.scope, sequence, etag)
+        remember(sequence, etag)
         return json_response(body, etag)
 
     return await run_read(engine, read, scans=True)

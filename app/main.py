@@ -15,6 +15,8 @@ from app.db import make_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.fastpath import FastReads
 from app.instruments.routes import router as instruments_router
+from app.keys.routes import router as keys_router
+from app.keys.service import KeyRing
 from app.middleware import BodySizeLimit
 from app.settings import Settings, get_settings
 from app.sources.routes import router as sources_router
@@ -30,6 +32,10 @@ reported when, which deadline).
   resource need `If-Match` (428 without it, 412 when stale). Updates are JSON Merge Patch.
 * Lists are keyset-paginated: follow `next_cursor` until it is null.
 * Unknown body fields and query parameters are rejected with 422.
+* Writes need an API key (`Authorization: Bearer sck_…`) whose role allows them: reader,
+  analyst (sources, actors, instruments, draft claims), reviewer (publishing others'
+  drafts, editing published claims, retractions, merges), admin (keys, vocabularies).
+  Reads are public unless the server requires keys; drafts are shown to analysts and up.
 """
 
 TAGS = [
@@ -43,6 +49,7 @@ TAGS = [
         "description": "The change feed: every write, in commit order, resumable from a "
         "cursor, for pollers and sync jobs.",
     },
+    {"name": "keys", "description": "API keys and their roles (admins only)."},
     {"name": "health", "description": "Probes for orchestrators."},
 ]
 
@@ -74,6 +81,16 @@ def _refine_responses(schema: dict[str, Any]) -> None:
                     }
 
 
+def _optional_keys_on_reads(schema: dict[str, Any]) -> None:
+    """Reads declare the key as optional (`{}` is "no key"): they need one only when the
+    server runs with READS_REQUIRE_KEY, and drafts show only to analysts and above.
+    Keys' own reads, like every write, need their role's key."""
+    for path, item in schema["paths"].items():
+        read = item.get("get")
+        if read and read.get("security") and not path.startswith("/v1/keys"):
+            read["security"] = [*read["security"], {}]
+
+
 def mount(app: FastAPI, router: APIRouter) -> None:
     """Add a router's routes to the app itself.
 
@@ -98,6 +115,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lock_timeout_ms=settings.lock_timeout_ms,
         read_threads=settings.read_threads,
     )
+    app.state.key_ring = KeyRing(app.state.engine, settings.api_key_pepper)
     install_error_handlers(app)
     for router in (  # most requested first: routes are matched in order
         claims_router,
@@ -106,6 +124,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         instruments_router,
         vocabularies_router,
         changes_router,
+        keys_router,
         health.router,
     ):
         mount(app, router)
@@ -131,6 +150,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 tags=app.openapi_tags,
             )
             _refine_responses(schema)
+            _optional_keys_on_reads(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

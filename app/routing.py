@@ -1,5 +1,6 @@
 """What every router shares: documented error responses, path ids, settings access."""
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -12,6 +13,8 @@ from app.settings import Settings
 
 _DESCRIPTIONS = {
     400: "Bad request, such as a cursor that does not belong to this query",
+    401: "No valid API key: send `Authorization: Bearer <key>` (see WWW-Authenticate)",
+    403: "The key's role may not do this",
     404: "No such resource",
     409: "The change conflicts with the resource's state",
     412: "The resource changed since the ETag sent in If-Match",
@@ -50,7 +53,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_of)]
 IdPath = Annotated[str, Path(min_length=1, max_length=ID_LENGTH, description="The resource's id.")]
 
 
-def resource_router(prefix: str, tag: str) -> APIRouter:
+def resource_router(prefix: str, tag: str, dependencies: Sequence[Any] = ()) -> APIRouter:
     """The router of one resource family: one tag, `{tag}_{verb}` operation ids, and
     routes that refuse unknown query parameters."""
     return APIRouter(
@@ -58,6 +61,7 @@ def resource_router(prefix: str, tag: str) -> APIRouter:
         tags=[tag],
         route_class=StrictQueryRoute,
         generate_unique_id_function=operation_id,
+        dependencies=list(dependencies),
     )
 
 

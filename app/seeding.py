@@ -24,10 +24,9 @@ from app.db import write_session
 from app.instruments import service as instruments
 from app.instruments.schemas import InstrumentCreate
 from app.models import Actor, Claim, Instrument, Source
+from app.revisions.service import SEED
 from app.sources import service as sources
 from app.sources.schemas import SourceCreate
-
-SEED_AUTHOR = "seed"
 
 
 @dataclass
@@ -51,9 +50,9 @@ def _upsert(
 ) -> None:
     entity_id = body.pop("id")
     if session.get(table, entity_id) is None:
-        create(session, model.model_validate(body), SEED_AUTHOR, entity_id)
+        create(session, model.model_validate(body), SEED, entity_id)
     else:
-        update(session, entity_id, _whole_body(model, body), "*", SEED_AUTHOR)
+        update(session, entity_id, _whole_body(model, body), "*", SEED)
 
 
 def load_file(session: Session, path: Path) -> int:
@@ -86,14 +85,14 @@ def load_file(session: Session, path: Path) -> int:
             (body["id"], ClaimCreate.model_validate({k: v for k, v in body.items() if k != "id"}))
             for body in new
         ],
-        SEED_AUTHOR,
+        SEED,
     )
     for body in seed_claims:
         if body not in new:
             # Without the status, which is the workflow's: a reload does not undo a review.
             changes = _whole_body(ClaimCreate, body)
             changes.pop("status")
-            claims.update_claim(session, body["id"], changes, "*", SEED_AUTHOR)
+            claims.update_claim(session, body["id"], changes, "*", SEED)
     count += len(seed_claims)
     return count
 

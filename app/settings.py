@@ -1,9 +1,15 @@
 """Configuration, read once from the environment (and nothing else)."""
 
 from functools import lru_cache
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The defaults of the two secrets, fine for the embedded quick start and refused in
+# production: anyone who has read this file knows them.
+DEFAULT_CURSOR_SECRET = "change-me-in-production"
+DEFAULT_PEPPER = "change-me-in-production"
 
 
 class Settings(BaseSettings):
@@ -14,7 +20,14 @@ class Settings(BaseSettings):
     port: int = 8000
     # Signs list cursors, so that every API process accepts every other's cursors.
     # Production deployments must set their own.
-    cursor_secret: str = "change-me-in-production"
+    cursor_secret: str = DEFAULT_CURSOR_SECRET
+    # `production` refuses to start with either default secret.
+    env: Literal["development", "production"] = "development"
+    # API keys are stored as HMAC-SHA-256 under this pepper; the same on every process.
+    # Changing it invalidates every key.
+    api_key_pepper: SecretStr = SecretStr(DEFAULT_PEPPER)
+    # Off: reads are public (the embedded quick start). On: every read needs a key.
+    reads_require_key: bool = False
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Reads on PostgreSQL, and reads that scan on SQLite (lists, facets, search), run in a
     # small thread pool: a large one only adds GIL contention.
@@ -26,6 +39,24 @@ class Settings(BaseSettings):
     # uvicorn's line per request; off where a proxy in front already logs requests (it costs
     # about a tenth of a claim lookup's time).
     access_log: bool = True
+
+    @model_validator(mode="after")
+    def _production_has_its_own_secrets(self) -> Self:
+        if self.env == "production":
+            defaults = [
+                name
+                for name, is_default in (
+                    ("CURSOR_SECRET", self.cursor_secret == DEFAULT_CURSOR_SECRET),
+                    ("API_KEY_PEPPER", self.api_key_pepper.get_secret_value() == DEFAULT_PEPPER),
+                )
+                if is_default
+            ]
+            if defaults:
+                raise ValueError(
+                    f"ENV=production needs its own {' and '.join(defaults)}: the defaults "
+                    "are public (e.g. `openssl rand -hex 32`)."
+                )
+        return self
 
 
 @lru_cache

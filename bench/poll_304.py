@@ -45,6 +45,7 @@ from app.claims import service as claims
 from app.claims.schemas import ClaimCreate
 from app.cli import alembic_config
 from app.db import make_engine, write_session
+from app.revisions.service import Author
 from app.sources import service as sources
 from app.sources.schemas import SourceCreate
 from bench.cpu import CpuPlan
@@ -58,6 +59,8 @@ TEXT = (
 QUOTE = "North Korea recognised the Donetsk"
 PREDICATES = ["recognition", "severing_of_relations", "talks", "statement"]
 
+BENCH = Author("bench")
+
 
 def load(engine: Engine, count: int) -> float:
     """Write `count` claims through the services, one transaction each; return seconds."""
@@ -66,11 +69,11 @@ def load(engine: Engine, count: int) -> float:
         source = sources.create_source(
             session,
             SourceCreate(kind="news_article", title="KCNA via Reuters", text=TEXT),
-            who="bench",
+            who=BENCH,
         )
     with write_session(engine) as session:
         actor = actors.create_actor(
-            session, ActorCreate(kind="state", name="North Korea"), who="bench"
+            session, ActorCreate(kind="state", name="North Korea"), who=BENCH
         )
     start = TEXT.index(QUOTE)
     for n in range(count):
@@ -95,7 +98,7 @@ def load(engine: Engine, count: int) -> float:
             }
         )
         with write_session(engine) as session:
-            claims.create_claim(session, body, who="bench")
+            claims.create_claim(session, body, who=BENCH)
     return time.perf_counter() - started
 
 

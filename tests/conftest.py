@@ -14,13 +14,18 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
 from app.cli import alembic_config
 from app.db import make_engine
+from app.keys.schemas import KeyCreate
+from app.keys.service import create_key
 from app.main import create_app
+from app.models import Role
 from app.settings import Settings
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -107,7 +112,58 @@ def engine(settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
+def issue_key(engine: Engine, settings: Settings, name: str, role: Role) -> str:
+    """A key's secret, issued straight through the service (as `claims keys create` does)."""
+    with Session(engine) as session:
+        _, secret = create_key(
+            session, KeyCreate(name=name, role=role), settings.api_key_pepper, None
+        )
+    return secret
+
+
+def admin_headers(engine: Engine, settings: Settings) -> dict[str, str]:
+    """Headers with a new admin key, for a client a test builds itself."""
+    secret = issue_key(engine, settings, f"test-admin-{uuid.uuid4().hex[:8]}", Role.admin)
+    return {"Authorization": f"Bearer {secret}"}
+
+
 @pytest.fixture
-def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as client:
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(settings, engine)
+
+
+def _client(app: FastAPI, secret: str | None) -> Iterator[TestClient]:
+    headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+    with TestClient(app, raise_server_exceptions=False, headers=headers) as client:
         yield client
+
+
+@pytest.fixture
+def client(app: FastAPI, engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    """The default client: an admin's key, so a test may do anything."""
+    yield from _client(app, issue_key(engine, settings, "test-admin", Role.admin))
+
+
+@pytest.fixture
+def anonymous(app: FastAPI) -> Iterator[TestClient]:
+    yield from _client(app, None)
+
+
+@pytest.fixture
+def reader(app: FastAPI, engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    yield from _client(app, issue_key(engine, settings, "test-reader", Role.reader))
+
+
+@pytest.fixture
+def analyst(app: FastAPI, engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    yield from _client(app, issue_key(engine, settings, "test-analyst", Role.analyst))
+
+
+@pytest.fixture
+def reviewer(app: FastAPI, engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    yield from _client(app, issue_key(engine, settings, "test-reviewer", Role.reviewer))
+
+
+@pytest.fixture
+def second_reviewer(app: FastAPI, engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    yield from _client(app, issue_key(engine, settings, "test-reviewer-2", Role.reviewer))

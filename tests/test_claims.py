@@ -208,7 +208,7 @@ def test_every_write_appends_one_revision_with_a_snapshot_in_order(client: TestC
     assert len(set(seqs)) == 3
     assert revisions[1]["snapshot"]["statement"] == "Second."
     assert revisions[2]["snapshot"] == client.get(path).json()
-    assert all(r["recorded_by"] is None for r in revisions)
+    assert all(r["recorded_by"] == "test-admin" and r["recorded_by_key_id"] for r in revisions)
 
 
 def test_relations_point_at_existing_claims(client: TestClient) -> None:

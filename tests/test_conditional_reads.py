@@ -31,6 +31,7 @@ class Cited(World):
         self.instrument = create(
             client, "/v1/instruments", {"symbol": "S/RES/2397 (2017)", "adopted": "2017-12-22"}
         )
+        self.key = create(client, "/v1/keys", {"name": "a-dashboard", "role": "reader"})
 
 
 def _patch(client: TestClient, path: str, body: dict[str, Any]) -> Response:
@@ -55,6 +56,15 @@ def _edit_actor(client: TestClient, world: Cited) -> None:
 def _edit_instrument(client: TestClient, world: Cited) -> None:
     instrument_id = world.instrument["id"]
     _patch(client, f"/v1/instruments/{instrument_id}", {"title": "UNSCR 2397"})
+
+
+def _add_key(client: TestClient, world: Cited) -> None:
+    create(client, "/v1/keys", {"name": "another-key", "role": "reader"})
+
+
+def _revoke_key(client: TestClient, world: Cited) -> None:
+    response = client.delete(f"/v1/keys/{world.key['id']}")
+    assert response.status_code == 200, response.text
 
 
 def _add_claim(client: TestClient, world: Cited) -> None:
@@ -113,6 +123,23 @@ READS = [
     ),
     Read("/v1/vocabularies", lambda w: "/v1/vocabularies?vocabulary=predicate", _add_term),
     Read("/v1/changes", lambda w: "/v1/changes?entity_type=claim&fields=ids", _edit_claim),
+    Read(
+        "/v1/actors/{actor_id}/revisions",
+        lambda w: f"/v1/actors/{w.actor['id']}/revisions",
+        _edit_actor,
+    ),
+    Read(
+        "/v1/sources/{source_id}/revisions",
+        lambda w: f"/v1/sources/{w.source['id']}/revisions",
+        _edit_source,
+    ),
+    Read(
+        "/v1/instruments/{instrument_id}/revisions",
+        lambda w: f"/v1/instruments/{w.instrument['id']}/revisions",
+        _edit_instrument,
+    ),
+    Read("/v1/keys", lambda w: "/v1/keys", _add_key),
+    Read("/v1/keys/{key_id}", lambda w: f"/v1/keys/{w.key['id']}", _revoke_key),
 ]
 
 

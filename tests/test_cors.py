@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from app.main import create_app
 from app.settings import Settings
+from tests.conftest import admin_headers
 from tests.factories import World
 
 DASHBOARD = "https://dashboard.example.org"
@@ -17,7 +18,9 @@ DASHBOARD = "https://dashboard.example.org"
 @pytest.fixture
 def cors_client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     configured = settings.model_copy(update={"cors_origins": [DASHBOARD]})
-    with TestClient(create_app(configured, engine)) as client:
+    with TestClient(
+        create_app(configured, engine), headers=admin_headers(engine, configured)
+    ) as client:
         yield client
 
 

@@ -47,8 +47,10 @@ def _header(operation: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def _updates_an_existing_resource(method: str, path: str) -> bool:
-    """PATCH/PUT/DELETE on an item, or a POST action on one (`/claims/{id}/retract`)."""
-    return "{" in path and method in {"patch", "put", "delete", "post"}
+    """PATCH/PUT/DELETE on an item, or a POST action on one (`/claims/{id}/retract`).
+    Revoking a key is not conditional on purpose: it is idempotent, and a leaked key must
+    be revocable without reading it first."""
+    return "{" in path and method in {"patch", "put", "delete", "post"} and "/keys/" not in path
 
 
 def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
@@ -191,7 +193,14 @@ def test_the_change_feed_is_documented(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
     entity_type = parameters["entity_type"]["schema"]["anyOf"][0]
     assert entity_type["type"] == "array"
-    assert schemas["EntityType"]["enum"] == ["source", "actor", "instrument", "claim"]
+    assert schemas["EntityType"]["enum"] == [
+        "source",
+        "actor",
+        "instrument",
+        "claim",
+        "term",
+        "key",
+    ]
     assert schemas["Operation"]["enum"] == [
         "created",
         "updated",
@@ -222,6 +231,7 @@ def test_the_change_feed_is_documented(document: dict[str, Any]) -> None:
         "recorded_by",
         "reason",
         "cause",
+        "recorded_by_key_id",
     }
     assert set(schemas["Cause"]["required"]) == {"kind", "entity_type", "entity_id"}
 

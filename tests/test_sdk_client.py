@@ -19,9 +19,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
+from app.models import Role
 from app.settings import Settings
 from bench.servers import api_process
+from tests.conftest import issue_key
 from tests.factories import PASSAGE, quote_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +96,7 @@ def _created(response: Any, model: type) -> Any:
 
 
 def test_generated_client_against_a_live_server(
-    sdk: Path, settings: Settings, tmp_path: Path
+    sdk: Path, settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:
     models = _module("models")
     client_module = _module("client")
@@ -109,8 +112,12 @@ def test_generated_client_against_a_live_server(
     health_live = _module("api.health.health_live")
 
     with running_server(settings, tmp_path) as base_url:
-        client = client_module.Client(
-            base_url=base_url, raise_on_unexpected_status=True, timeout=httpx.Timeout(60)
+        # The client generated for the bearer scheme the document declares.
+        client = client_module.AuthenticatedClient(
+            base_url=base_url,
+            token=issue_key(engine, settings, "sdk-admin", Role.admin),
+            raise_on_unexpected_status=True,
+            timeout=httpx.Timeout(60),
         )
 
         # Create a source, an actor and a claim with evidence.
@@ -230,7 +237,9 @@ def test_generated_client_against_a_live_server(
         assert [change.entity_type.value for change in changes] == (
             ["source", "actor"] + ["claim"] * 6
         )
-        assert [change.seq for change in changes] == list(range(1, 9))
+        # Sequence 1 is the issuing of the client's key (keys' changes are asked for by name).
+        assert [change.seq for change in changes] == list(range(2, 10))
+        assert {change.recorded_by for change in changes} == {"sdk-admin"}
         assert changes[2].snapshot["statement"] == claim.statement
         head = changes_list.sync_detailed(client=client, after=after)
         assert head.parsed.data == []

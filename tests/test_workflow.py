@@ -86,14 +86,15 @@ ALLOWED_CASES = [(status, t) for status, names in ALLOWED.items() for t in names
 
 @pytest.mark.parametrize(("status", "transition"), ALLOWED_CASES)
 def test_each_allowed_transition_moves_the_claim_and_records_who_and_why(
-    client: TestClient, status: str, transition: str
+    client: TestClient, reviewer: TestClient, status: str, transition: str
 ) -> None:
     world = World(client)
     before = _claim_in(client, world, status)
     etag = _etag(client, before["id"])
     reason = f"Reviewed: {transition} from {status}."
 
-    response = _post(client, before["id"], transition, reason, etag)
+    # A reviewer who wrote none of it (a draft's author may not publish it: four eyes).
+    response = _post(reviewer, before["id"], transition, reason, etag)
 
     assert response.status_code == 200, response.text
     claim = response.json()
@@ -116,7 +117,7 @@ def test_each_allowed_transition_moves_the_claim_and_records_who_and_why(
         None,
     )
     assert last["snapshot"] == claim
-    assert last["recorded_by"] is None
+    assert last["recorded_by"] == "test-reviewer"
 
 
 @pytest.mark.parametrize("transition", list(OPERATION))
@@ -195,12 +196,14 @@ def test_dispute_retract_and_reinstate_need_a_reason_with_words(
     assert row_counts(engine) == before
 
 
-def test_publish_takes_no_body_or_an_optional_reason(client: TestClient) -> None:
+def test_publish_takes_no_body_or_an_optional_reason(
+    client: TestClient, reviewer: TestClient
+) -> None:
     world = World(client)
     draft = _claim_in(client, world, "draft")
     disputed = _claim_in(client, world, "disputed")
 
-    bare = _post(client, draft["id"], "publish", None, _etag(client, draft["id"]))
+    bare = _post(reviewer, draft["id"], "publish", None, _etag(client, draft["id"]))
     empty = client.post(
         f"/v1/claims/{disputed['id']}/publish",
         json={},

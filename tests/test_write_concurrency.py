@@ -13,7 +13,7 @@ from app.db import make_engine, write_session
 from app.errors import PreconditionFailed
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import ON_POSTGRES
+from tests.conftest import ON_POSTGRES, admin_headers
 from tests.db_state import row_counts
 from tests.factories import World, source_body
 
@@ -94,7 +94,11 @@ def test_a_write_that_cannot_get_the_lock_is_503_with_retry_after(database_url: 
     settings = Settings(database_url=database_url, lock_timeout_ms=200)
     engine = make_engine(settings.database_url, lock_timeout_ms=settings.lock_timeout_ms)
     blocker = make_engine(settings.database_url)
-    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(settings, engine),
+        raise_server_exceptions=False,
+        headers=admin_headers(engine, settings),
+    ) as client:
         world = World(client)
         path = f"/v1/claims/{world.claim['id']}"
         etag = client.get(path).headers["etag"]

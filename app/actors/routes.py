@@ -20,11 +20,14 @@ from app.http import (
     dumps,
     json_response,
 )
+from app.keys.auth import CALLER, Analyst, ReadCaller, Reviewer, drafts_asked
 from app.listings import answer_listing
+from app.models import EntityType
 from app.pagination import CursorQuery, LimitQuery
+from app.revisions.history import add_history_route
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 
-router = resource_router("/v1/actors", "actors")
+router = resource_router("/v1/actors", "actors", [CALLER])
 # scheme (a vocabulary term) and value, e.g. `ofac:20157`.
 EXTERNAL_ID_PATTERN = r"^[a-z][a-z0-9_]*:\S.*$"
 
@@ -54,8 +57,8 @@ def _external_id(text: str | None) -> tuple[str, str] | None:
     summary="Create an actor",
     responses=problems(413, 503),
 )
-def create(body: ActorCreate, session: SessionDep) -> Response:
-    return _answer(service.create_actor(session, body, who=None), 201)
+def create(body: ActorCreate, session: SessionDep, analyst: Analyst) -> Response:
+    return _answer(service.create_actor(session, body, who=analyst.author), 201)
 
 
 @router.get(
@@ -132,9 +135,10 @@ def update(
     actor_id: IdPath,
     patch: Annotated[ActorPatch, Body(media_type=MERGE_PATCH_MEDIA_TYPE)],
     session: SessionDep,
+    analyst: Analyst,
     if_match: IfMatchHeader = None,
 ) -> Response:
-    return _answer(service.update_actor(session, actor_id, patch, if_match, who=None))
+    return _answer(service.update_actor(session, actor_id, patch, if_match, who=analyst.author))
 
 
 @router.post(
@@ -147,9 +151,13 @@ def update(
     responses=problems(404, 409, 412, 428, 503),
 )
 def merge(
-    actor_id: IdPath, body: ActorMerge, session: SessionDep, if_match: IfMatchHeader = None
+    actor_id: IdPath,
+    body: ActorMerge,
+    session: SessionDep,
+    reviewer: Reviewer,
+    if_match: IfMatchHeader = None,
 ) -> Response:
-    return _answer(service.merge_actor(session, actor_id, body, if_match, who=None))
+    return _answer(service.merge_actor(session, actor_id, body, if_match, who=reviewer.author))
 
 
 @router.get(
@@ -167,7 +175,12 @@ async def timeline(
     engine: EngineDep,
     settings: SettingsDep,
     params: Annotated[TimelineParams, Query()],
+    caller: ReadCaller,
     if_none_match: IfNoneMatchHeader = None,
 ) -> Response:
+    drafts = drafts_asked(caller, params.status)
     listing = timeline_listing(settings.cursor_secret, actor_id, params)
-    return await answer_listing(request, engine, if_none_match, listing)
+    return await answer_listing(request, engine, if_none_match, listing, public=not drafts)
+
+
+add_history_route(router, EntityType.actor, "actor")

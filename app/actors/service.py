@@ -38,7 +38,7 @@ from app.names import match_key
 from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
 from app.revisions.schemas import Cause
-from app.revisions.service import append_revision
+from app.revisions.service import Author, append_revision
 
 
 def actor_etag(actor_id: str, version: int) -> str:
@@ -224,7 +224,7 @@ def _write_names(session: Session, actor: Actor, data: ActorCreate) -> None:
     session.flush()
 
 
-def _record(session: Session, actor: Actor, operation: Operation, who: str | None) -> ActorRead:
+def _record(session: Session, actor: Actor, operation: Operation, who: Author | None) -> ActorRead:
     session.flush()
     read = fetch_actor(session.connection(), actor.id)
     assert read is not None
@@ -241,7 +241,7 @@ def _record(session: Session, actor: Actor, operation: Operation, who: str | Non
 
 
 def create_actor(
-    session: Session, data: ActorCreate, who: str | None, actor_id: str | None = None
+    session: Session, data: ActorCreate, who: Author | None, actor_id: str | None = None
 ) -> ActorRead:
     actor = Actor(id=actor_id or new_id(), kind=data.kind, name=data.name, name_key="")
     _check(session, data, actor.id)
@@ -271,7 +271,7 @@ def update_actor(
     actor_id: str,
     patch: ActorPatch | dict[str, Any],
     if_match: str | None,
-    who: str | None,
+    who: Author | None,
 ) -> ActorRead:
     actor = lock_actor(session, actor_id)
     require_match(if_match, actor_etag(actor.id, actor.version), actor.version)
@@ -309,7 +309,7 @@ def update_actor(
 
 
 def merge_actor(
-    session: Session, actor_id: str, merge: ActorMerge, if_match: str | None, who: str | None
+    session: Session, actor_id: str, merge: ActorMerge, if_match: str | None, who: Author | None
 ) -> ActorRead:
     """Merge `actor_id` into `merge.into`: names, ids and claims move to the survivor."""
     actor = lock_actor(session, actor_id)

@@ -16,12 +16,14 @@ from app.changes.schemas import (
     ChangeFields,
 )
 from app.db import EngineDep, run_read
+from app.errors import Forbidden
 from app.http import IfNoneMatchHeader, conditional, digest_etag, json_response, matches_none
-from app.models import EntityType
+from app.keys.auth import CALLER, ReadCaller
+from app.models import EntityType, Role
 from app.revisions.service import current_sequence
 from app.routing import READ_PROBLEMS, SettingsDep, problems, resource_router
 
-router = resource_router("/v1/changes", "changes")
+router = resource_router("/v1/changes", "changes", [CALLER])
 
 DESCRIPTION = f"""
 Every write to a source, actor, instrument or claim, oldest first, in the order the writes
@@ -62,6 +64,7 @@ async def list_changes(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
+    caller: ReadCaller,
     if_none_match: IfNoneMatchHeader = None,
     after: Annotated[
         str | None,
@@ -95,15 +98,20 @@ async def list_changes(
         ),
     ] = 0,
 ) -> Response:
+    if EntityType.key in (entity_type or []) and not caller.may(Role.admin):
+        raise Forbidden("The changes of API keys are for admins only.")
     query = service.FeedQuery(
-        entity_types=tuple(sorted(set(entity_type or []))), fields=fields, limit=limit
+        entity_types=tuple(sorted(set(entity_type or []))),
+        fields=fields,
+        limit=limit,
+        drafts=caller.sees_drafts,
     )
     position = service.start_position(settings.cursor_secret, query, after)
     deadline = time.monotonic() + wait
 
     def look(connection: Connection) -> _Look:
         current = current_sequence(connection)
-        etag = digest_etag("changes", current, query.scope(), fields, limit, position)
+        etag = digest_etag("changes", current, query.scope(), fields, limit, position, query.drafts)
         if matches_none(if_none_match, etag) and (
             wait == 0 or service.has_changes(connection, query, position, current)
         ):

@@ -35,7 +35,13 @@ class Change(BaseModel):
     operation: Operation
     version: int = Field(ge=1, description="The entity's version after this change.", examples=[2])
     recorded_at: Timestamp
-    recorded_by: str | None = Field(description="Who made the change, when known.")
+    recorded_by: str | None = Field(
+        description="Who made the change: the key's name at the time, or `seed` / `import`."
+    )
+    recorded_by_key_id: EntityId | None = Field(
+        description="The id of the key that made the change (null for seeds, imports and "
+        "changes made before keys existed)."
+    )
     reason: str | None = Field(
         description="The reason given for a status transition (`disputed`, `retracted`, "
         "`reinstated`, and `published` when one was given); null otherwise."

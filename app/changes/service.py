@@ -19,7 +19,7 @@ from app.db import run_read
 from app.errors import BadRequest
 from app.models import EntityType, Revision
 from app.pagination import decode_cursor, encode_cursor, query_scope
-from app.revisions.service import current_sequence
+from app.revisions.service import current_sequence, public_revision
 
 # How often a long poll looks for a newer commit.
 POLL_SECONDS = 0.15
@@ -34,6 +34,7 @@ _ID_COLUMNS = (
     col(Revision.recorded_by),
     col(Revision.reason),
     col(Revision.cause),
+    col(Revision.recorded_by_key_id),
 )
 
 
@@ -44,6 +45,8 @@ class FeedQuery:
     entity_types: tuple[EntityType, ...]
     fields: ChangeFields
     limit: int
+    # Whether the caller sees drafts (app.auth); the changes of draft claims are theirs only.
+    drafts: bool = False
 
     def scope(self) -> str:
         return query_scope(resource="changes", entity_type=list(self.entity_types))
@@ -67,6 +70,11 @@ def _matching(query: FeedQuery, position: int, upto: int) -> list[ColumnElement[
     ]
     if query.entity_types:
         conditions.append(col(Revision.entity_type).in_(query.entity_types))
+    else:
+        # Keys' changes are for admins, who ask for them by name (`entity_type=key`).
+        conditions.append(col(Revision.entity_type) != EntityType.key)
+    if not query.drafts:
+        conditions.append(public_revision())
     return conditions
 
 

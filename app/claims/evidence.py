@@ -2,16 +2,19 @@
 of its source, in one statement (the context is cut by the database, so a long source's
 text never leaves it whole)."""
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, func, select, true
 from sqlmodel import col
 
 from app.claims.schemas import EVIDENCE_CONTEXT, ClaimEvidence, EvidenceInContext
 from app.http import digest_etag
-from app.models import Claim, EvidenceSpan, Source
+from app.models import Claim, ClaimStatus, EvidenceSpan, Source
 
 
-def fetch_evidence(connection: Connection, claim_id: str) -> tuple[str, ClaimEvidence] | None:
-    """The claim's evidence in context and its ETag; None when there is no such claim."""
+def fetch_evidence(
+    connection: Connection, claim_id: str, *, drafts: bool
+) -> tuple[str, ClaimEvidence] | None:
+    """The claim's evidence in context and its ETag; None when there is no such claim (or
+    it is a draft and the caller does not see `drafts`)."""
     start, end, text = col(EvidenceSpan.start), col(EvidenceSpan.end), col(Source.text)
     # SQL strings count from 1; offsets (code points, like SQL characters) from 0.
     before = case((start > EVIDENCE_CONTEXT, start - EVIDENCE_CONTEXT), else_=0)
@@ -39,6 +42,7 @@ def fetch_evidence(connection: Connection, claim_id: str) -> tuple[str, ClaimEvi
         .outerjoin(EvidenceSpan, col(EvidenceSpan.claim_id) == col(Claim.id))
         .outerjoin(Source, col(Source.id) == col(EvidenceSpan.source_id))
         .where(col(Claim.id) == claim_id)
+        .where(true() if drafts else col(Claim.status) != ClaimStatus.draft)
         .order_by(col(EvidenceSpan.position))
     ).all()
     if not rows:

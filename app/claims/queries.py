@@ -36,24 +36,31 @@ from app.db import fetch_first
 from app.errors import BadRequest, InvalidInput
 from app.http import conditional, json_response
 from app.listings import Listing, page_etag
-from app.models import Claim, ClaimActorDate
+from app.models import Claim, ClaimActorDate, ClaimStatus
 from app.pagination import keyset_page
 
-_DOCUMENT_BY_ID = select(col(Claim.document), col(Claim.etag)).where(
+_DOCUMENT_BY_ID = select(col(Claim.document), col(Claim.etag), col(Claim.status)).where(
     col(Claim.id) == bindparam("claim_id")
 )
 
 
-def fetch_document(connection: Connection, claim_id: str) -> tuple[str, str] | None:
-    """The claim's stored document and ETag: the lookup every dashboard makes most."""
+def fetch_document(
+    connection: Connection, claim_id: str, *, drafts: bool
+) -> tuple[str, str] | None:
+    """The claim's stored document and ETag: the lookup every dashboard makes most. A
+    draft is there only for callers who see `drafts` (to others it does not exist)."""
     row = fetch_first(connection, _DOCUMENT_BY_ID, {"claim_id": claim_id})
-    return (row[0], row[1]) if row else None
+    if row is None or (row[2] == ClaimStatus.draft and not drafts):
+        return None
+    return row[0], row[1]
 
 
-def lookup(connection: Connection, claim_id: str, if_none_match: str | None) -> Response | None:
-    """The claim's stored document (or 304), None when there is no such claim; the route and
-    app.fastpath answer with it."""
-    found = fetch_document(connection, claim_id)
+def lookup(
+    connection: Connection, claim_id: str, if_none_match: str | None, *, drafts: bool
+) -> Response | None:
+    """The claim's stored document (or 304), None when there is no such claim (or it is a
+    draft and the caller does not see drafts); the route and app.fastpath answer with it."""
+    found = fetch_document(connection, claim_id, drafts=drafts)
     if found is None:
         return None
     document, etag = found

@@ -25,7 +25,7 @@ from app.claims.schemas import (
 )
 from app.claims.workflow import TRANSITIONS, TransitionName
 from app.db import EngineDep, SessionDep, run_read
-from app.errors import PROBLEM_MEDIA_TYPE, NotFound
+from app.errors import PROBLEM_MEDIA_TYPE, Forbidden, NotFound
 from app.http import (
     MERGE_PATCH_MEDIA_TYPE,
     IfMatchHeader,
@@ -34,16 +34,18 @@ from app.http import (
     digest_etag,
     json_response,
 )
+from app.keys.auth import CALLER, Analyst, Caller, ReadCaller, Reviewer, drafts_asked
 from app.listings import answer_listing
-from app.models import Claim, EntityType
+from app.models import Claim, ClaimStatus, EntityType, Role
 from app.pagination import CursorQuery, LimitQuery
 from app.revisions import service as revisions
 from app.revisions.schemas import RevisionPage
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 
-router = resource_router("/v1/claims", "claims")
+router = resource_router("/v1/claims", "claims", [CALLER])
 
-WRITE_PROBLEMS = problems(404, 412, 413, 428, 503)
+WRITE_PROBLEMS = problems(401, 403, 404, 412, 413, 428, 503)
+READ_PROBLEMS = {**READ_PROBLEMS, **problems(401)}
 TRANSITION_PROBLEMS = {
     **WRITE_PROBLEMS,
     409: {
@@ -80,11 +82,19 @@ def _answer(claim: Claim, status: int = 200) -> Response:
     response_model=ClaimRead,
     summary="Create a claim with its actors, dates, evidence, instruments and relations",
     description="Each evidence quote must equal `text[start:end]` of its source's held text "
-    "(code points); every problem of the body is reported in one 422 and nothing is written.",
-    responses=problems(413, 503),
+    "(code points); every problem of the body is reported in one 422 and nothing is written. "
+    "Needs an analyst key. A new claim is a `draft` until a reviewer other than its author "
+    "publishes it; only an admin (seeds, imports of official lists) may create one as "
+    "`published` directly.",
+    responses=problems(401, 403, 413, 503),
 )
-def create(body: ClaimCreate, session: SessionDep) -> Response:
-    return _answer(service.create_claim(session, body, who=None), 201)
+def create(body: ClaimCreate, session: SessionDep, analyst: Analyst) -> Response:
+    if body.status != ClaimStatus.draft and not analyst.may(Role.admin):
+        raise Forbidden(
+            f"A new claim is a draft until a reviewer publishes it; the key {analyst.name!r} "
+            f"({analyst.role}) may not create it as {body.status!r}.",
+        )
+    return _answer(service.create_claim(session, body, who=analyst.author), 201)
 
 
 @router.get(
@@ -109,10 +119,12 @@ async def list_claims(
     engine: EngineDep,
     settings: SettingsDep,
     params: Annotated[ClaimListParams, Query()],
+    caller: ReadCaller,
     if_none_match: IfNoneMatchHeader = None,
 ) -> Response:
+    drafts = drafts_asked(caller, params.status)
     listing = queries.claim_listing(settings.cursor_secret, params)
-    return await answer_listing(request, engine, if_none_match, listing)
+    return await answer_listing(request, engine, if_none_match, listing, public=not drafts)
 
 
 @router.get(
@@ -128,9 +140,12 @@ async def facets(
     request: Request,
     engine: EngineDep,
     params: Annotated[ClaimFilterParams, Query()],
+    caller: ReadCaller,
     if_none_match: IfNoneMatchHeader = None,
 ) -> Response:
-    return await answer_listing(request, engine, if_none_match, facet_listing(params))
+    drafts = drafts_asked(caller, params.status)
+    listing = facet_listing(params)
+    return await answer_listing(request, engine, if_none_match, listing, public=not drafts)
 
 
 @router.get(
@@ -154,11 +169,12 @@ async def list_transitions(if_none_match: IfNoneMatchHeader = None) -> Response:
     responses={**READ_PROBLEMS, **problems(404)},
 )
 async def get(
-    claim_id: IdPath, engine: EngineDep, if_none_match: IfNoneMatchHeader = None
+    claim_id: IdPath, engine: EngineDep, caller: ReadCaller, if_none_match: IfNoneMatchHeader = None
 ) -> Response:
+    drafts = caller.sees_drafts
     answer = await run_read(
         engine,
-        lambda connection: queries.lookup(connection, claim_id, if_none_match),
+        lambda connection: queries.lookup(connection, claim_id, if_none_match, drafts=drafts),
         snapshot=False,
     )
     if answer is None:
@@ -176,9 +192,12 @@ async def get(
     responses={**READ_PROBLEMS, **problems(404)},
 )
 async def list_evidence(
-    claim_id: IdPath, engine: EngineDep, if_none_match: IfNoneMatchHeader = None
+    claim_id: IdPath, engine: EngineDep, caller: ReadCaller, if_none_match: IfNoneMatchHeader = None
 ) -> Response:
-    found = await run_read(engine, lambda connection: fetch_evidence(connection, claim_id))
+    drafts = caller.sees_drafts
+    found = await run_read(
+        engine, lambda connection: fetch_evidence(connection, claim_id, drafts=drafts)
+    )
     if found is None:
         raise NotFound(f"No claim with id {claim_id!r}.")
     etag, evidence = found
@@ -193,16 +212,26 @@ async def list_evidence(
     summary="Update a claim (JSON Merge Patch; lists are replaced whole)",
     description="Everything but the status, which changes only through the transitions "
     "(`publish`, `dispute`, `retract`, `reinstate`; see `GET /v1/claims/transitions`): a "
-    "patch that sets `status` is a 422 pointing at them.",
+    "patch that sets `status` is a 422 pointing at them. An analyst may edit drafts; a "
+    "published, disputed or retracted claim needs a reviewer.",
     responses=WRITE_PROBLEMS,
 )
 def update(
     claim_id: IdPath,
     patch: Annotated[ClaimPatch, Body(media_type=MERGE_PATCH_MEDIA_TYPE)],
     session: SessionDep,
+    analyst: Analyst,
     if_match: IfMatchHeader = None,
 ) -> Response:
-    return _answer(service.update_claim(session, claim_id, patch, if_match, who=None))
+    claim = service.update_claim(
+        session,
+        claim_id,
+        patch,
+        if_match,
+        who=analyst.author,
+        edits_beyond_drafts=analyst.may(Role.reviewer),
+    )
+    return _answer(claim)
 
 
 def _transition(
@@ -211,26 +240,33 @@ def _transition(
     name: TransitionName,
     reason: str | None,
     if_match: str | None,
+    reviewer: Caller,
 ) -> Response:
     transition = TRANSITIONS[name]
-    return _answer(service.transition_claim(session, claim_id, transition, reason, if_match, None))
+    claim = service.transition_claim(
+        session, claim_id, transition, reason, if_match, reviewer.author
+    )
+    return _answer(claim)
 
 
 @router.post(
     "/{claim_id}/publish",
     response_model=ClaimRead,
     summary="Publish a draft, or a disputed claim that stands, optionally with a reason",
-    description=TRANSITIONS[TransitionName.publish].describe(),
+    description=TRANSITIONS[TransitionName.publish].describe()
+    + " Needs a reviewer; a draft is published by a reviewer whose key wrote none of it "
+    "(four eyes: 403 otherwise).",
     responses=TRANSITION_PROBLEMS,
 )
 def publish(
     claim_id: IdPath,
     session: SessionDep,
+    reviewer: Reviewer,
     body: PublishReason | None = None,
     if_match: IfMatchHeader = None,
 ) -> Response:
     reason = body.reason if body else None
-    return _transition(session, claim_id, TransitionName.publish, reason, if_match)
+    return _transition(session, claim_id, TransitionName.publish, reason, if_match, reviewer)
 
 
 @router.post(
@@ -241,9 +277,13 @@ def publish(
     responses=TRANSITION_PROBLEMS,
 )
 def dispute(
-    claim_id: IdPath, body: TransitionReason, session: SessionDep, if_match: IfMatchHeader = None
+    claim_id: IdPath,
+    body: TransitionReason,
+    session: SessionDep,
+    reviewer: Reviewer,
+    if_match: IfMatchHeader = None,
 ) -> Response:
-    return _transition(session, claim_id, TransitionName.dispute, body.reason, if_match)
+    return _transition(session, claim_id, TransitionName.dispute, body.reason, if_match, reviewer)
 
 
 @router.post(
@@ -255,9 +295,13 @@ def dispute(
     responses=TRANSITION_PROBLEMS,
 )
 def retract(
-    claim_id: IdPath, body: TransitionReason, session: SessionDep, if_match: IfMatchHeader = None
+    claim_id: IdPath,
+    body: TransitionReason,
+    session: SessionDep,
+    reviewer: Reviewer,
+    if_match: IfMatchHeader = None,
 ) -> Response:
-    return _transition(session, claim_id, TransitionName.retract, body.reason, if_match)
+    return _transition(session, claim_id, TransitionName.retract, body.reason, if_match, reviewer)
 
 
 @router.post(
@@ -269,9 +313,13 @@ def retract(
     responses=TRANSITION_PROBLEMS,
 )
 def reinstate(
-    claim_id: IdPath, body: TransitionReason, session: SessionDep, if_match: IfMatchHeader = None
+    claim_id: IdPath,
+    body: TransitionReason,
+    session: SessionDep,
+    reviewer: Reviewer,
+    if_match: IfMatchHeader = None,
 ) -> Response:
-    return _transition(session, claim_id, TransitionName.reinstate, body.reason, if_match)
+    return _transition(session, claim_id, TransitionName.reinstate, body.reason, if_match, reviewer)
 
 
 @router.get(
@@ -284,19 +332,28 @@ async def list_revisions(
     claim_id: IdPath,
     engine: EngineDep,
     settings: SettingsDep,
+    caller: ReadCaller,
     if_none_match: IfNoneMatchHeader = None,
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
 ) -> Response:
+    drafts = caller.sees_drafts
+
     def query(connection: Connection) -> Response:
-        found = queries.fetch_document(connection, claim_id)
+        found = queries.fetch_document(connection, claim_id, drafts=drafts)
         if found is None:
             raise NotFound(f"No claim with id {claim_id!r}.")
-        etag = digest_etag("revisions", found[1], limit, cursor)
+        etag = digest_etag("revisions", found[1], limit, cursor, drafts)
         if not_modified := conditional(if_none_match, etag):
             return not_modified
         page = revisions.list_revisions(
-            connection, settings.cursor_secret, EntityType.claim, claim_id, limit, cursor
+            connection,
+            settings.cursor_secret,
+            EntityType.claim,
+            claim_id,
+            limit,
+            cursor,
+            drafts=drafts,
         )
         return json_response(page.model_dump_json().encode(), etag)
 

@@ -37,7 +37,7 @@ from app.claims.schemas import (
     EvidenceIn,
 )
 from app.claims.workflow import Transition, one_of, transitions_from
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.http import require_match
 from app.ids import new_id
 from app.isodates import parse_prefix
@@ -55,13 +55,14 @@ from app.models import (
     EvidenceSpan,
     Instrument,
     Operation,
+    Revision,
     Source,
     Vocabulary,
 )
 from app.models.base import utcnow
 from app.patching import merge_patch, validate_body
 from app.revisions.schemas import Cause
-from app.revisions.service import append_revision
+from app.revisions.service import Author, append_revision
 
 CHILD_TABLES = (ClaimActor, ClaimDate, EvidenceSpan, ClaimInstrument, ClaimProgram, ClaimRelation)
 SHOWN_TEXT = 200
@@ -249,7 +250,7 @@ def _record(
     claim: Claim,
     document: bytes,
     operation: Operation,
-    who: str | None,
+    who: Author | None,
     *,
     reason: str | None = None,
     cause: Cause | None = None,
@@ -268,14 +269,14 @@ def _record(
 
 
 def create_claim(
-    session: Session, data: ClaimCreate, who: str | None, claim_id: str | None = None
+    session: Session, data: ClaimCreate, who: Author | None, claim_id: str | None = None
 ) -> Claim:
     (claim,) = create_claims(session, [(claim_id or new_id(), data)], who)
     return claim
 
 
 def create_claims(
-    session: Session, bodies: Sequence[tuple[str, ClaimCreate]], who: str | None
+    session: Session, bodies: Sequence[tuple[str, ClaimCreate]], who: Author | None
 ) -> list[Claim]:
     """Create claims (id, body) in one transaction, each written once, complete, with one
     `created` revision. Their relations may point at each other (the seeds hold two
@@ -332,11 +333,19 @@ def update_claim(
     claim_id: str,
     patch: ClaimPatch | dict[str, Any],
     if_match: str | None,
-    who: str | None,
+    who: Author | None,
+    *,
+    edits_beyond_drafts: bool = True,
 ) -> Claim:
-    """Apply a merge patch (or a whole body without a status, from the seed loader)."""
+    """Apply a merge patch (or a whole body without a status, from the seed loader).
+    Without `edits_beyond_drafts` (an analyst's key), only a draft may be edited."""
     claim = lock_claim(session, claim_id)
     require_match(if_match, claim.etag, claim.version)
+    if claim.status != ClaimStatus.draft and not edits_beyond_drafts:
+        raise Forbidden(
+            f"The claim is {claim.status}: editing it needs a reviewer's key (analysts edit "
+            "drafts)."
+        )
     changes = (
         patch if isinstance(patch, dict) else patch.model_dump(mode="json", exclude_unset=True)
     )
@@ -361,13 +370,33 @@ def update_claim(
     return claim
 
 
+def _check_four_eyes(session: Session, claim: Claim, who: Author | None) -> None:
+    """A draft is published by someone who did not write it: no key that wrote any of its
+    revisions may publish it (seeds and imports, which have no key, publish on create)."""
+    if who is None or who.key_id is None:
+        return
+    wrote = session.scalar(
+        select(col(Revision.seq))
+        .where(
+            col(Revision.entity_type) == EntityType.claim,
+            col(Revision.entity_id) == claim.id,
+            col(Revision.recorded_by_key_id) == who.key_id,
+        )
+        .limit(1)
+    )
+    if wrote is not None:
+        raise Forbidden(
+            f"The key {who.name!r} wrote this draft; another reviewer must publish it (four eyes)."
+        )
+
+
 def transition_claim(
     session: Session,
     claim_id: str,
     transition: Transition,
     reason: str | None,
     if_match: str | None,
-    who: str | None,
+    who: Author | None,
 ) -> Claim:
     """Move a claim along its review workflow (app/claims/workflow.py): one version and one
     revision of the transition's operation, with the reason."""
@@ -383,6 +412,8 @@ def transition_claim(
             allowed_from=[status.value for status in transition.allowed_from],
             allowed_transitions=[name.value for name in allowed],
         )
+    if current == ClaimStatus.draft and transition.status_after == ClaimStatus.published:
+        _check_four_eyes(session, claim, who)
     claim.status = transition.status_after
     # The document shows why a claim is retracted; reinstating it clears that.
     claim.retraction_reason = reason if claim.status == ClaimStatus.retracted else None
@@ -394,7 +425,7 @@ def transition_claim(
     return claim
 
 
-def refresh_claims_citing(session: Session, cause: Cause, who: str | None) -> None:
+def refresh_claims_citing(session: Session, cause: Cause, who: Author | None) -> None:
     """After `cause` (an actor renamed, a source's citation or an instrument's symbol or
     title changed), re-render the claims that embed that entity: each whose document comes
     out different gets a new version, `updated_at` and a `rerendered` revision with the
@@ -422,7 +453,9 @@ def refresh_claims_citing(session: Session, cause: Cause, who: str | None) -> No
         _record(session, claim, rendered.document, Operation.rerendered, who, cause=cause)
 
 
-def repoint_actor(session: Session, old_actor_id: str, new_actor_id: str, who: str | None) -> None:
+def repoint_actor(
+    session: Session, old_actor_id: str, new_actor_id: str, who: Author | None
+) -> None:
     """After a merge, claims that named the merged actor name the survivor: a change to
     each claim's own data (its actor links), so each gets a new version and an `updated`
     revision, whose cause names the merged actor (`actor_merged`). The `merged` operation

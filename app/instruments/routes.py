@@ -21,11 +21,14 @@ from app.instruments.schemas import (
     InstrumentPatch,
     InstrumentRead,
 )
+from app.keys.auth import CALLER, Analyst
 from app.listings import answer_listing
+from app.models import EntityType
 from app.pagination import CursorQuery, LimitQuery
+from app.revisions.history import add_history_route
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 
-router = resource_router("/v1/instruments", "instruments")
+router = resource_router("/v1/instruments", "instruments", [CALLER])
 
 
 def _answer(read: InstrumentRead, status: int = 200) -> Response:
@@ -41,8 +44,9 @@ def _answer(read: InstrumentRead, status: int = 200) -> Response:
     summary="Create a legal instrument",
     responses=problems(413, 503),
 )
-def create(body: InstrumentCreate, session: SessionDep) -> Response:
-    return _answer(service.to_read(service.create_instrument(session, body, who=None)), 201)
+def create(body: InstrumentCreate, session: SessionDep, analyst: Analyst) -> Response:
+    instrument = service.create_instrument(session, body, who=analyst.author)
+    return _answer(service.to_read(instrument), 201)
 
 
 @router.get(
@@ -93,7 +97,13 @@ def update(
     instrument_id: IdPath,
     patch: Annotated[InstrumentPatch, Body(media_type=MERGE_PATCH_MEDIA_TYPE)],
     session: SessionDep,
+    analyst: Analyst,
     if_match: IfMatchHeader = None,
 ) -> Response:
-    instrument = service.update_instrument(session, instrument_id, patch, if_match, who=None)
+    instrument = service.update_instrument(
+        session, instrument_id, patch, if_match, who=analyst.author
+    )
     return _answer(service.to_read(instrument))
+
+
+add_history_route(router, EntityType.instrument, "instrument")

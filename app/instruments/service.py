@@ -24,7 +24,7 @@ from app.models.base import utcnow
 from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
 from app.revisions.schemas import Cause
-from app.revisions.service import append_revision
+from app.revisions.service import Author, append_revision
 
 
 def instrument_etag(instrument_id: str, version: int) -> str:
@@ -98,7 +98,7 @@ def _apply(instrument: Instrument, data: InstrumentCreate) -> None:
 
 
 def _record(
-    session: Session, instrument: Instrument, operation: Operation, who: str | None
+    session: Session, instrument: Instrument, operation: Operation, who: Author | None
 ) -> None:
     snapshot = to_read(instrument).model_dump(mode="json")
     append_revision(
@@ -107,7 +107,7 @@ def _record(
 
 
 def create_instrument(
-    session: Session, data: InstrumentCreate, who: str | None, instrument_id: str | None = None
+    session: Session, data: InstrumentCreate, who: Author | None, instrument_id: str | None = None
 ) -> Instrument:
     instrument = Instrument(id=instrument_id or new_id(), symbol=data.symbol)
     _check(session, data, instrument.id)
@@ -131,7 +131,7 @@ def update_instrument(
     instrument_id: str,
     patch: InstrumentPatch | dict[str, Any],
     if_match: str | None,
-    who: str | None,
+    who: Author | None,
 ) -> Instrument:
     instrument = session.get(Instrument, instrument_id, with_for_update=True)
     if instrument is None:
@@ -162,7 +162,7 @@ def update_instrument(
 
 
 def reassign_issuer(
-    session: Session, old_actor_id: str, new_actor_id: str, who: str | None
+    session: Session, old_actor_id: str, new_actor_id: str, who: Author | None
 ) -> None:
     """After an actor merge, instruments it issued name the survivor (a new version each)."""
     issued = session.scalars(select(Instrument).where(col(Instrument.issuer_id) == old_actor_id))

@@ -1,6 +1,7 @@
 """Table classes only. Importing this package registers every table on the metadata."""
 
 from app.models.actor import Actor, ActorAlias, ActorExternalId, AliasStrength
+from app.models.api_key import ApiKey, Role
 from app.models.base import EntityColumns
 from app.models.claim import (
     Claim,
@@ -26,6 +27,7 @@ __all__ = [
     "ActorAlias",
     "ActorExternalId",
     "AliasStrength",
+    "ApiKey",
     "Claim",
     "ClaimActor",
     "ClaimActorDate",
@@ -43,6 +45,7 @@ __all__ = [
     "RelationType",
     "Revision",
     "RevisionCounter",
+    "Role",
     "Source",
     "Stance",
     "Vocabulary",

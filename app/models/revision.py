@@ -16,6 +16,9 @@ class EntityType(StrEnum):
     actor = "actor"
     instrument = "instrument"
     claim = "claim"
+    # A term added to an open vocabulary (id `<vocabulary>:<term>`), and an API key.
+    term = "term"
+    key = "key"
 
 
 class Operation(StrEnum):
@@ -51,7 +54,10 @@ class Revision(SQLModel, table=True):
     version: int
     operation: str = Field(max_length=16)
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    # Who wrote it: the key's name at the time (or `seed`, `import`), and the key's id,
+    # which stays valid when a key is renamed or revoked.
     recorded_by: str | None = Field(default=None, max_length=100)
+    recorded_by_key_id: str | None = Field(default=None, max_length=ID_LENGTH)
     snapshot: dict[str, Any] = Field(sa_column=Column(SNAPSHOT_TYPE, nullable=False))
     # Why: the reason given for a status transition (a retraction's, a dispute's).
     reason: str | None = Field(default=None, max_length=1000)

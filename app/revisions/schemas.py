@@ -28,7 +28,10 @@ class RevisionRead(BaseModel):
     version: int
     operation: Operation
     recorded_at: Timestamp
-    recorded_by: str | None
+    recorded_by: str | None = Field(
+        description="Who made the change: the key's name at the time, or `seed` / `import`."
+    )
+    recorded_by_key_id: EntityId | None = Field(description="The id of the key that made it.")
     snapshot: dict[str, object]
     reason: str | None = Field(
         description="The reason given for a status transition (required for `disputed`, "

@@ -1,14 +1,27 @@
 """Appending to the revision log, inside the caller's write transaction."""
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import ColumnElement, Connection, or_, select, update
 from sqlmodel import Session, col
 
 from app.db import fetch_first
 from app.models import EntityType, Operation, Revision, RevisionCounter
 from app.pagination import decode_cursor, encode_cursor, query_scope
 from app.revisions.schemas import Cause, RevisionPage, RevisionRead
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who wrote a revision: a key's name at the time and its id, or a process (`seed`,
+    `import`) that writes without one."""
+
+    name: str
+    key_id: str | None = None
+
+
+SEED = Author("seed")
 
 
 def next_sequence(session: Session) -> int:
@@ -33,7 +46,7 @@ def append_revision(
     version: int,
     operation: Operation,
     snapshot: dict[str, Any],
-    recorded_by: str | None,
+    who: Author | None,
     *,
     reason: str | None = None,
     cause: Cause | None = None,
@@ -44,7 +57,8 @@ def append_revision(
         entity_id=entity_id,
         version=version,
         operation=operation,
-        recorded_by=recorded_by,
+        recorded_by=who.name if who else None,
+        recorded_by_key_id=who.key_id if who else None,
         snapshot=snapshot,
         reason=reason,
         cause=None if cause is None else cause.model_dump(mode="json"),
@@ -64,6 +78,13 @@ def current_sequence(connection: Connection) -> int:
     return int(row[0])
 
 
+def public_revision() -> ColumnElement[bool]:
+    """Revisions any caller may read: all but those whose snapshot is a draft claim (drafts
+    are for analysts and above, their history too)."""
+    status = col(Revision.snapshot)["status"].as_string()
+    return or_(col(Revision.entity_type) != EntityType.claim, status.is_(None), status != "draft")
+
+
 def list_revisions(
     connection: Connection,
     secret: str,
@@ -71,6 +92,8 @@ def list_revisions(
     entity_id: str,
     limit: int,
     cursor: str | None,
+    *,
+    drafts: bool,
 ) -> RevisionPage:
     scope = query_scope(resource="revisions", entity_type=entity_type, entity_id=entity_id)
     statement = (
@@ -78,6 +101,8 @@ def list_revisions(
         .where(col(Revision.entity_type) == entity_type, col(Revision.entity_id) == entity_id)
         .order_by(col(Revision.seq))
     )
+    if not drafts:
+        statement = statement.where(public_revision())
     if cursor:
         (after,) = decode_cursor(secret, scope, cursor)
         statement = statement.where(col(Revision.seq) > after)

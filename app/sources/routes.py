@@ -15,13 +15,16 @@ from app.http import (
     dumps,
     json_response,
 )
+from app.keys.auth import CALLER, Analyst, Reviewer
 from app.listings import answer_listing
+from app.models import EntityType
 from app.pagination import CursorQuery, LimitQuery
+from app.revisions.history import add_history_route
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 from app.sources import service
 from app.sources.schemas import SourceCreate, SourcePage, SourcePatch, SourceRead, SourceText
 
-router = resource_router("/v1/sources", "sources")
+router = resource_router("/v1/sources", "sources", [CALLER])
 
 
 def _answer(read: SourceRead, status: int = 200) -> Response:
@@ -37,8 +40,8 @@ def _answer(read: SourceRead, status: int = 200) -> Response:
     summary="Create a source",
     responses=problems(413, 503),
 )
-def create(body: SourceCreate, session: SessionDep) -> Response:
-    source = service.create_source(session, body, who=None)
+def create(body: SourceCreate, session: SessionDep, analyst: Analyst) -> Response:
+    source = service.create_source(session, body, who=analyst.author)
     return _answer(service.to_read(source), 201)
 
 
@@ -118,9 +121,10 @@ def update(
     source_id: IdPath,
     patch: Annotated[SourcePatch, Body(media_type=MERGE_PATCH_MEDIA_TYPE)],
     session: SessionDep,
+    analyst: Analyst,
     if_match: IfMatchHeader = None,
 ) -> Response:
-    source = service.update_source(session, source_id, patch, if_match, who=None)
+    source = service.update_source(session, source_id, patch, if_match, who=analyst.author)
     return _answer(service.to_read(source))
 
 
@@ -130,6 +134,11 @@ def update(
     summary="Delete a source no evidence cites",
     responses=problems(404, 409, 412, 428, 503),
 )
-def delete(source_id: IdPath, session: SessionDep, if_match: IfMatchHeader = None) -> Response:
-    service.delete_source(session, source_id, if_match, who=None)
+def delete(
+    source_id: IdPath, session: SessionDep, reviewer: Reviewer, if_match: IfMatchHeader = None
+) -> Response:
+    service.delete_source(session, source_id, if_match, who=reviewer.author)
     return Response(status_code=204)
+
+
+add_history_route(router, EntityType.source, "source")

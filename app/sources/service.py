@@ -19,7 +19,7 @@ from app.models.base import utcnow
 from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
 from app.revisions.schemas import Cause
-from app.revisions.service import append_revision
+from app.revisions.service import Author, append_revision
 from app.sources.schemas import SourceCreate, SourcePage, SourcePatch, SourceRead, SourceSummary
 
 CITATION_FIELDS = ("kind", "title", "publisher", "author", "url", "published")
@@ -52,13 +52,13 @@ def _check(session: Session, data: SourceCreate) -> None:
     checks.raise_if_any()
 
 
-def _record(session: Session, source: Source, operation: Operation, who: str | None) -> None:
+def _record(session: Session, source: Source, operation: Operation, who: Author | None) -> None:
     snapshot = to_read(source).model_dump(mode="json")
     append_revision(session, EntityType.source, source.id, source.version, operation, snapshot, who)
 
 
 def create_source(
-    session: Session, data: SourceCreate, who: str | None, source_id: str | None = None
+    session: Session, data: SourceCreate, who: Author | None, source_id: str | None = None
 ) -> Source:
     _check(session, data)
     source = Source(id=source_id or new_id(), text="", sha256="", kind="", title="")
@@ -95,7 +95,7 @@ def update_source(
     source_id: str,
     patch: SourcePatch | dict[str, Any],
     if_match: str | None,
-    who: str | None,
+    who: Author | None,
 ) -> Source:
     source = _lock(session, source_id)
     require_match(if_match, source_etag(source.id, source.version), source.version)
@@ -127,7 +127,9 @@ def update_source(
     return source
 
 
-def delete_source(session: Session, source_id: str, if_match: str | None, who: str | None) -> None:
+def delete_source(
+    session: Session, source_id: str, if_match: str | None, who: Author | None
+) -> None:
     source = _lock(session, source_id)
     require_match(if_match, source_etag(source.id, source.version), source.version)
     if _is_cited(session, source.id):

@@ -7,12 +7,13 @@ from sqlalchemy import Connection
 
 from app.db import EngineDep, SessionDep, run_read
 from app.http import IfNoneMatchHeader, conditional, digest_etag, json_response
+from app.keys.auth import CALLER, Admin
 from app.models import Vocabulary
 from app.routing import READ_PROBLEMS, problems, resource_router
 from app.vocabularies import service
 from app.vocabularies.schemas import TermCreate, TermRead, VocabularyList
 
-router = resource_router("/v1/vocabularies", "vocabularies")
+router = resource_router("/v1/vocabularies", "vocabularies", [CALLER])
 
 
 @router.get(
@@ -42,11 +43,11 @@ async def list_vocabularies(
     "",
     status_code=201,
     response_model=TermRead,
-    summary="Add a term to a vocabulary",
-    responses=problems(409, 503),
+    summary="Add a term to a vocabulary (admins)",
+    responses=problems(401, 403, 409, 503),
 )
-def create(body: TermCreate, session: SessionDep) -> Response:
-    term = service.add_term(session, body)
+def create(body: TermCreate, session: SessionDep, admin: Admin) -> Response:
+    term = service.add_term(session, body, admin.author)
     return json_response(
         term.model_dump_json().encode(), digest_etag(term.vocabulary, term.term), status=201
     )

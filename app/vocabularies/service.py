@@ -4,7 +4,8 @@ from sqlalchemy import Connection, select
 from sqlmodel import Session, col
 
 from app.errors import Conflict
-from app.models import Vocabulary, VocabularyTerm
+from app.models import EntityType, Operation, Vocabulary, VocabularyTerm
+from app.revisions.service import Author, append_revision
 from app.vocabularies.schemas import TermCreate, TermRead, VocabularyList
 
 
@@ -18,10 +19,27 @@ def list_terms(connection: Connection, vocabulary: Vocabulary | None) -> Vocabul
     return VocabularyList(data=[TermRead.model_validate(dict(row)) for row in rows])
 
 
-def add_term(session: Session, data: TermCreate) -> TermRead:
+def term_id(vocabulary: str, term: str) -> str:
+    """A term's id in the revision log and the change feed."""
+    return f"{vocabulary}:{term}"
+
+
+def add_term(session: Session, data: TermCreate, who: Author | None) -> TermRead:
+    """Add a term, with a revision, so the change feed shows vocabulary additions."""
     if session.get(VocabularyTerm, (data.vocabulary, data.term)) is not None:
         raise Conflict(f"{data.vocabulary.value} {data.term!r} already exists.")
     term = VocabularyTerm(vocabulary=data.vocabulary, term=data.term, description=data.description)
     session.add(term)
+    session.flush()
+    read = TermRead.model_validate(term.model_dump())
+    append_revision(
+        session,
+        EntityType.term,
+        term_id(term.vocabulary, term.term),
+        1,
+        Operation.created,
+        read.model_dump(mode="json"),
+        who,
+    )
     session.commit()
-    return TermRead.model_validate(term.model_dump())
+    return read

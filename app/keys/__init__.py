@@ -1,0 +1,1 @@
+"""API keys: issue, list, revoke, and recognise the bearer of one."""
