@@ -15,9 +15,10 @@ from app.db import make_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.fastpath import FastReads
 from app.instruments.routes import router as instruments_router
-from app.middleware import BodySizeLimit
+from app.middleware import BodySizeLimit, HeadAsGet
 from app.settings import Settings, get_settings
 from app.sources.routes import router as sources_router
+from app.telemetry import Metrics, RequestTelemetry
 from app.vocabularies.routes import router as vocabularies_router
 
 DESCRIPTION = """
@@ -109,17 +110,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         health.router,
     ):
         mount(app, router)
-    # Added first, so it runs inside the others (CORS headers still apply to its answers).
-    app.add_middleware(FastReads)
+    app.state.metrics = Metrics()
+    # Each added layer wraps the ones before it. The fast path runs innermost, so every
+    # other layer applies to its answers as to routed ones; HEAD reaches it as a GET.
+    app.add_middleware(FastReads, routes=app.router.routes)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Content-Type", "If-Match", "If-None-Match"],
-            expose_headers=["ETag", "Location", "Retry-After"],
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
+            allow_headers=["Content-Type", "If-Match", "If-None-Match", "X-Request-Id"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-Id"],
         )
+    if settings.telemetry:
+        app.add_middleware(RequestTelemetry, metrics=app.state.metrics)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

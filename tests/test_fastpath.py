@@ -10,12 +10,13 @@ from httpx import Response
 from sqlalchemy import Engine
 from starlette.types import Receive, Scope, Send
 
-from app.fastpath import LISTINGS, FastReads
+from app.fastpath import FastReads
 from app.main import create_app
 from app.settings import Settings
 from tests.factories import World, claim_body, create
 
 CLAIMS_QUERY = "/v1/claims?predicate=talks&limit=5"
+LISTINGS = ["/v1/claims", "/v1/claims/facets", "/v1/sources", "/v1/actors", "/v1/instruments"]
 
 
 class Passed:
@@ -106,7 +107,7 @@ def test_misses_and_queries_go_to_the_framework(
     ]
 
 
-@pytest.mark.parametrize("path", sorted(LISTINGS))
+@pytest.mark.parametrize("path", LISTINGS)
 def test_current_list_poll_is_answered_304_before_routing(
     client: TestClient, framework: TestClient, world: World, watched: Passed, path: str
 ) -> None:

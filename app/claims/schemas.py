@@ -5,7 +5,16 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel, Term, Timestamp
+from app.fields import (
+    DatePrefixStr,
+    EntityId,
+    EntityMeta,
+    JsonInt,
+    JsonNumber,
+    RequestModel,
+    Term,
+    Timestamp,
+)
 from app.isodates import Precision
 from app.models import ClaimStatus, DateKind, RelationType, Stance
 from app.pagination import PageMeta
@@ -35,8 +44,8 @@ class ClaimDateIn(RequestModel):
 
 class EvidenceIn(RequestModel):
     source_id: EntityId
-    start: int = Field(ge=0, description="Code-point offset into the source's held text.")
-    end: int = Field(gt=0, description="Exclusive end offset; `text[start:end]` is the quote.")
+    start: JsonInt = Field(ge=0, description="Code-point offset into the source's held text.")
+    end: JsonInt = Field(gt=0, description="Exclusive end offset; `text[start:end]` is the quote.")
     quote: str = Field(min_length=1, max_length=5000, description="Exactly `text[start:end]`.")
     prefix: str | None = Field(
         default=None,
@@ -87,7 +96,7 @@ class ClaimCreate(RequestModel):
         default=ClaimStatus.draft,
         description="`retracted` is set only by the retract operation.",
     )
-    confidence: float | None = Field(default=None, ge=0, le=1)
+    confidence: JsonNumber | None = Field(default=None, ge=0, le=1)
     programs: list[Program] = Field(default_factory=list, max_length=20)
     actors: list[ClaimActorIn] = Field(default_factory=list, max_length=50)
     dates: list[ClaimDateIn] = Field(default_factory=list, max_length=20)
@@ -109,7 +118,7 @@ class ClaimPatch(RequestModel):
     statement: str | None = Field(default=None, min_length=1, max_length=1000)
     modality: Term | None = None
     status: ClaimStatus | None = None
-    confidence: float | None = Field(default=None, ge=0, le=1)
+    confidence: JsonNumber | None = Field(default=None, ge=0, le=1)
     programs: list[Program] | None = Field(default=None, max_length=20)
     actors: list[ClaimActorIn] | None = Field(default=None, max_length=50)
     dates: list[ClaimDateIn] | None = Field(default=None, max_length=20)

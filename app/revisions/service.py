@@ -7,7 +7,7 @@ from sqlmodel import Session, col
 
 from app.db import fetch_first
 from app.models import EntityType, Operation, Revision, RevisionCounter
-from app.pagination import decode_cursor, encode_cursor, query_scope
+from app.pagination import encode_cursor, query_scope, read_cursor
 from app.revisions.schemas import RevisionPage, RevisionRead
 
 
@@ -74,7 +74,7 @@ def list_revisions(
         .order_by(col(Revision.seq))
     )
     if cursor:
-        (after,) = decode_cursor(secret, scope, cursor)
+        (after,) = read_cursor(secret, scope, cursor, (int,))
         statement = statement.where(col(Revision.seq) > after)
     rows = connection.execute(statement.limit(limit + 1)).mappings().all()
     data = [RevisionRead.model_validate(dict(row)) for row in rows[:limit]]
