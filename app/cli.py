@@ -14,6 +14,7 @@ from rich.console import Console
 from app.db import make_engine
 from app.main import create_app
 from app.seeding import load_seeds
+from app.server import ProblemHttpToolsProtocol
 from app.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,7 @@ def serve(
         proxy_headers=True,
         access_log=settings.access_log,
         log_config=log_config(),
+        http=ProblemHttpToolsProtocol,
     )
 
 
