@@ -4,6 +4,8 @@ and cursors of an unexpected shape; every error a problem document that changes 
 
 import base64
 import re
+import socket
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -14,6 +16,8 @@ from sqlalchemy import Engine
 
 from app.middleware import StrictQueryRoute, _query_parameters
 from app.pagination import encode_cursor
+from app.settings import Settings
+from bench.servers import api_process
 from tests.db_state import row_counts
 from tests.factories import World, claim_body, create
 
@@ -280,3 +284,47 @@ def test_a_signed_cursor_of_another_shape_is_400_on_every_list(
         for key in SHAPES:
             forged = encode_cursor(SECRET, _scope_of(cursor), key)
             _problem(client.get(f"{url}&{name}={forged}"), 400)
+
+
+# What the server itself answers, before the app: over a socket to `claims serve`.
+
+
+def _raw(base_url: str, request: bytes) -> tuple[bytes, dict[bytes, bytes], bytes]:
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+            if b"\r\n\r\n" in received:
+                head, _, body = received.partition(b"\r\n\r\n")
+                headers = dict(
+                    line.split(b": ", 1) for line in head.split(b"\r\n")[1:] if b": " in line
+                )
+                if len(body) >= int(headers.get(b"content-length", b"0")):
+                    break
+    status_line, _, _ = head.partition(b"\r\n")
+    return status_line, {k.lower(): v for k, v in headers.items()}, body
+
+
+def test_the_served_api_answers_unreadable_requests_with_a_problem(
+    settings: Settings, tmp_path: Path
+) -> None:
+    with api_process(settings.database_url, settings.cursor_secret, tmp_path) as server:
+        for target in (b"/v1/claims/caf\xc3\xa9", b"/v1/claims?q=\xff"):
+            status, headers, body = _raw(
+                server.base_url, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+            assert status == b"HTTP/1.1 400 Bad Request", target
+            assert headers[b"content-type"] == PROBLEM.encode()
+            problem = orjson.loads(body)
+            assert problem["type"] == PROBLEM_BASE + "bad-request"
+            assert "ASCII" in problem["detail"]
+        # HEAD over the wire: the GET's headers, Content-Length included, and no body.
+        status, headers, body = _raw(
+            server.base_url, b"HEAD /v1/claims HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        assert status == b"HTTP/1.1 200 OK"
+        assert int(headers[b"content-length"]) > 0
+        assert body == b""
+        assert headers[b"etag"].startswith(b'"')
