@@ -1,8 +1,7 @@
 """The `claims` command: migrate, seed, serve and print the OpenAPI document."""
 
-import copy
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
@@ -62,27 +61,8 @@ def serve(
         port=port or settings.port,
         proxy_headers=True,
         access_log=settings.access_log,
-        log_config=log_config(),
         http=ProblemHttpToolsProtocol,
     )
-
-
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging, and the app's request log: one JSON line per request on stdout,
-    as it is (app/telemetry.py writes the JSON)."""
-    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config["formatters"]["request_line"] = {"format": "%(message)s"}
-    config["handlers"]["request_line"] = {
-        "class": "logging.StreamHandler",
-        "formatter": "request_line",
-        "stream": "ext://sys.stdout",
-    }
-    config["loggers"]["app.requests"] = {
-        "handlers": ["request_line"],
-        "level": "INFO",
-        "propagate": False,
-    }
-    return config
 
 
 @cli.command()

@@ -1,5 +1,7 @@
 """The application factory: routers, error handlers, middleware, OpenAPI details."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -18,7 +20,7 @@ from app.instruments.routes import router as instruments_router
 from app.middleware import BodySizeLimit, HeadAsGet
 from app.settings import Settings, get_settings
 from app.sources.routes import router as sources_router
-from app.telemetry import Metrics, RequestTelemetry
+from app.telemetry import Metrics, RequestLog, RequestTelemetry
 from app.vocabularies.routes import router as vocabularies_router
 
 DESCRIPTION = """
@@ -87,12 +89,21 @@ def mount(app: FastAPI, router: APIRouter) -> None:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
+    request_log = RequestLog()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        request_log.flush()  # the lines of the last requests, at shutdown
+
     app = FastAPI(
         title="Sanctions Claims API",
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        lifespan=lifespan,
     )
+    app.state.request_log = request_log
     app.state.settings = settings
     app.state.engine = engine or make_engine(
         settings.database_url,
@@ -125,7 +136,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-Id"],
         )
     if settings.telemetry:
-        app.add_middleware(RequestTelemetry, metrics=app.state.metrics)
+        app.add_middleware(RequestTelemetry, metrics=app.state.metrics, log=request_log)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -140,13 +140,15 @@ def api_process(
     access_log: bool = False,
     telemetry: bool = True,
     name: str = "api",
+    prefix: list[str] | None = None,
 ) -> Iterator[Server]:
     """The API served as users serve it (`claims serve`: uvicorn with the app's protocol and
     log settings) in a process of its own (so a client in this process does not share its
-    GIL), on a free loopback port, until the block ends."""
+    GIL), on a free loopback port, until the block ends; `prefix` goes before the command
+    (`taskset -c N`, say)."""
     port = free_port()
     claims = Path(sys.executable).parent / "claims"
-    command = [str(claims), "serve", "--host", HOST, "--port", str(port)]
+    command = [*(prefix or []), str(claims), "serve", "--host", HOST, "--port", str(port)]
     env = {
         "DATABASE_URL": database_url,
         "CURSOR_SECRET": cursor_secret,

@@ -1,8 +1,9 @@
 """Request ids on every answer, one JSON log line per request, and Prometheus metrics."""
 
+import io
 import json
-import logging
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -10,12 +11,11 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
-from app.cli import log_config
 from app.main import create_app
 from app.settings import Settings
 from tests.factories import World
 
-GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
+GENERATED_ID = re.compile(r"^[0-9a-f]{16}-[0-9a-f]+$")
 
 
 @pytest.fixture
@@ -76,16 +76,17 @@ def test_a_crash_answers_500_with_its_request_id(
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_each_request_is_logged_once_as_a_json_line(
-    client: TestClient, world: World, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_each_request_is_logged_once_as_a_json_line(client: TestClient, world: World) -> None:
     claim = f"/v1/claims/{world.claim['id']}"
-    with caplog.at_level(logging.INFO, logger="app.requests"):
-        client.get(claim, headers={"X-Request-Id": "one"})  # the fast path's answer
-        client.head(f"/v1/actors/{world.actor['id']}", headers={"X-Request-Id": "two"})
-        client.get("/v1/claims?limit=0", headers={"X-Request-Id": "three"})
-        client.get("/nowhere", headers={"X-Request-Id": "four"})
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "app.requests"]
+    log = client.app.state.request_log  # type: ignore[attr-defined]
+    log.flush()
+    log.stream = io.StringIO()
+    client.get(claim, headers={"X-Request-Id": "one"})  # the fast path's answer
+    client.head(f"/v1/actors/{world.actor['id']}", headers={"X-Request-Id": "two"})
+    client.get("/v1/claims?limit=0", headers={"X-Request-Id": "three"})
+    client.get("/nowhere", headers={"X-Request-Id": "four"})
+    log.flush()
+    lines = [json.loads(line) for line in log.stream.getvalue().splitlines()]
     assert [{k: v for k, v in line.items() if k != "duration_ms"} for line in lines] == [
         {"method": "GET", "route": "/v1/claims/{claim_id}", "path": claim, "status": 200,
          "request_id": "one"},
@@ -99,10 +100,19 @@ def test_each_request_is_logged_once_as_a_json_line(
     assert all(isinstance(line["duration_ms"], float) for line in lines)
 
 
-def test_the_served_log_config_prints_the_line_and_not_uvicorns() -> None:
-    config = log_config()
-    assert config["loggers"]["app.requests"]["level"] == "INFO"
-    assert config["formatters"]["request_line"]["format"] == "%(message)s"
+def test_lines_are_written_within_the_flush_delay(settings: Settings, engine: Engine) -> None:
+    stream = io.StringIO()
+    with TestClient(create_app(settings, engine)) as client:
+        client.app.state.request_log.stream = stream  # type: ignore[attr-defined]
+        client.get("/healthz", headers={"X-Request-Id": "soon"})
+        deadline = time.monotonic() + 5
+        while "soon" not in stream.getvalue() and time.monotonic() < deadline:
+            client.get("/nowhere")  # the event loop turns; the line is due 50 ms after
+            time.sleep(0.02)
+    assert '"request_id":"soon"' in stream.getvalue()
+
+
+def test_uvicorns_own_access_line_is_off_by_default() -> None:
     assert Settings().access_log is False
 
 
