@@ -180,5 +180,6 @@ class HeadAsGet:
         try:
             await self.app(as_get, receive, without_body)
         finally:
-            if "route" in as_get:
-                scope["route"] = as_get["route"]
+            for recorded in ("route", "endpoint"):
+                if recorded in as_get:
+                    scope[recorded] = as_get[recorded]

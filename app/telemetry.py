@@ -167,6 +167,12 @@ def _request_id(scope: Scope) -> bytes:
 
 def route_template(scope: Scope) -> str:
     route = scope.get("route")
+    if route is None and "endpoint" in scope:
+        # Plain Starlette routes (the document and its viewers) record only their endpoint.
+        endpoint = scope["endpoint"]
+        route = next(
+            (r for r in scope["app"].routes if getattr(r, "endpoint", None) is endpoint), None
+        )
     return str(getattr(route, "path", UNMATCHED)) if route is not None else UNMATCHED
 
 

@@ -85,6 +85,7 @@ def test_each_request_is_logged_once_as_a_json_line(client: TestClient, world: W
     client.head(f"/v1/actors/{world.actor['id']}", headers={"X-Request-Id": "two"})
     client.get("/v1/claims?limit=0", headers={"X-Request-Id": "three"})
     client.get("/nowhere", headers={"X-Request-Id": "four"})
+    client.get("/openapi.json", headers={"X-Request-Id": "five"})
     log.flush()
     lines = [json.loads(line) for line in log.stream.getvalue().splitlines()]
     assert [{k: v for k, v in line.items() if k != "duration_ms"} for line in lines] == [
@@ -96,6 +97,8 @@ def test_each_request_is_logged_once_as_a_json_line(client: TestClient, world: W
          "request_id": "three"},
         {"method": "GET", "route": "unmatched", "path": "/nowhere", "status": 404,
          "request_id": "four"},
+        {"method": "GET", "route": "/openapi.json", "path": "/openapi.json", "status": 200,
+         "request_id": "five"},
     ]  # fmt: skip
     assert all(isinstance(line["duration_ms"], float) for line in lines)
 
