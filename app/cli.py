@@ -22,6 +22,7 @@ from app.models import Role
 from app.pagination import MAX_LIMIT
 from app.revisions.service import Author
 from app.seeding import load_seeds
+from app.server import ProblemHttpToolsProtocol
 from app.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +71,7 @@ def serve(
         port=port or settings.port,
         proxy_headers=True,
         access_log=settings.access_log,
+        http=ProblemHttpToolsProtocol,
     )
 
 

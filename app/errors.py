@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -178,15 +179,44 @@ async def _on_validation(_: Request, exc: Exception) -> Response:
     return problem_response(InvalidInput(detail, errors=errors).to_problem())
 
 
-async def _on_http(_: Request, exc: Exception) -> Response:
+# The framework's own errors (no route for the path, a method the path does not have).
+_FRAMEWORK_PROBLEMS = {
+    400: ("bad-request", "Bad request", "The request could not be read."),
+    404: ("not-found", "Not found", "No resource has this path."),
+    405: (
+        "method-not-allowed",
+        "Method not allowed",
+        "The path has no operation of this method; Allow lists those it has.",
+    ),
+}
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the route table has for the request's path (HEAD wherever GET is)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    problem = Problem(
-        type="about:blank",
-        title=str(exc.detail) if exc.status_code < 500 else "Server error",
-        status=exc.status_code,
-        detail=str(exc.detail),
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    slug, title, detail = _FRAMEWORK_PROBLEMS.get(
+        exc.status_code, ("http-error", "Request failed", str(exc.detail))
     )
-    return problem_response(problem, dict(exc.headers or {}))
+    problem = Problem(
+        type=PROBLEM_BASE + slug,
+        title=title,
+        status=exc.status_code,
+        detail=detail,
+    )
+    return problem_response(problem, headers)
 
 
 async def _on_operational(request: Request, exc: Exception) -> Response:
@@ -200,8 +230,12 @@ async def _on_operational(request: Request, exc: Exception) -> Response:
     return await _on_crash(request, exc)
 
 
-async def _on_crash(request: Request, exc: Exception) -> Response:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+def log_crash(method: str, path: str, exc: BaseException) -> None:
+    logger.error("unhandled error on %s %s", method, path, exc_info=exc)
+
+
+def server_error() -> Response:
+    """The answer to a bug: a 500 problem that says nothing of the internals."""
     problem = Problem(
         type=PROBLEM_BASE + "server-error",
         title="Server error",
@@ -209,6 +243,11 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
         detail="The server failed to handle this request; it has been logged.",
     )
     return problem_response(problem)
+
+
+async def _on_crash(request: Request, exc: Exception) -> Response:
+    log_crash(request.method, request.url.path, exc)
+    return server_error()
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,14 +1,17 @@
 """Field types shared by request and response schemas."""
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    Strict,
     WithJsonSchema,
 )
 
@@ -44,6 +47,21 @@ Timestamp = Annotated[
     # Serialised as text, but SDKs should still see a date-time.
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
+# Numbers of a body are JSON numbers: pydantic's lax mode would also take `true` as 1 and
+# `"0.5"` as 0.5, which a client's bug then stores silently.
+JsonInt = Annotated[int, Strict()]
+JsonNumber = Annotated[float, Strict()]  # an integer is a number too
+
+
+def _iso_text(value: object) -> object:
+    # pydantic reads a bare number as Unix time (`1700000000`); the API speaks ISO 8601.
+    if isinstance(value, str) and not _ISO_DATE_TIME.match(value):
+        raise ValueError("Input should be an ISO 8601 date-time, such as 2024-05-01T12:00:00Z")
+    return value
+
+
+_ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
+QueryTimestamp = Annotated[datetime, BeforeValidator(_iso_text)]
 EntityId = Annotated[
     str,
     Field(

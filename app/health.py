@@ -1,11 +1,16 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes, and the metrics scrape."""
 
+from fastapi import Request, Response
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.db import EngineDep, run_read
 from app.errors import ServiceBusy
+from app.revisions.service import current_sequence
 from app.routing import problems, resource_router
+from app.telemetry import Metrics
 
 router = resource_router("", "health")
 
@@ -28,3 +33,24 @@ async def ready(engine: EngineDep) -> Health:
     except Exception as exc:
         raise ServiceBusy("The database does not answer.", headers={"Retry-After": "5"}) from exc
     return Health(status="ok")
+
+
+@router.get(
+    "/metrics",
+    summary="Metrics in Prometheus text format",
+    description="Requests answered and their latency by route template and status, the "
+    "database pool's use, and the change feed's last sequence.",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition, format 0.0.4 (every Prometheus reads it)",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **problems(503),
+    },
+)
+async def metrics(request: Request, engine: EngineDep) -> Response:
+    collected: Metrics = request.app.state.metrics
+    collected.last_sequence.set(await run_read(engine, current_sequence, snapshot=False))
+    collected.read_pool(engine)
+    return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)

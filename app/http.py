@@ -12,6 +12,7 @@ from app.errors import PreconditionFailed, PreconditionRequired
 JSON_MEDIA_TYPE = "application/json"
 MERGE_PATCH_MEDIA_TYPE = "application/merge-patch+json"
 CACHE_HEADERS = {"Cache-Control": "no-cache"}
+IF_NONE_MATCH_MAX_LENGTH = 2000
 
 IfMatchHeader = Annotated[
     str | None,
@@ -27,7 +28,7 @@ IfNoneMatchHeader = Annotated[
     Header(
         alias="If-None-Match",
         description="ETags you hold; when one still matches the answer is 304 with no body.",
-        max_length=2000,
+        max_length=IF_NONE_MATCH_MAX_LENGTH,
     ),
 ]
 

@@ -15,6 +15,7 @@ app/fastpath.py answers the 304 from it before the framework routes the request.
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from weakref import WeakKeyDictionary
 
 from fastapi import Request, Response
 from sqlalchemy import Connection, Engine, RowMapping, Select
@@ -55,19 +56,27 @@ def _request_key(scope: Scope) -> tuple[str, bytes]:
     return scope["path"], b"&".join(sorted(scope["query_string"].split(b"&")))
 
 
-# (path, sorted query) -> (revision sequence, the list's ETag at that sequence)
-_known: dict[tuple[str, bytes], tuple[int, str]] = {}
+# Per database: (path, sorted query) -> (revision sequence, the list's ETag at that
+# sequence). Another database (another app in the same process) has other lists.
+_known: WeakKeyDictionary[Engine, dict[tuple[str, bytes], tuple[int, str]]] = WeakKeyDictionary()
 
 
-def _remember(scope: Scope, sequence: int, etag: str) -> None:
-    if len(_known) >= REMEMBERED_LISTS:
-        _known.clear()
-    _known[_request_key(scope)] = (sequence, etag)
+def _remember(engine: Engine, scope: Scope, sequence: int, etag: str) -> None:
+    known = _known.setdefault(engine, {})
+    if len(known) >= REMEMBERED_LISTS:
+        known.clear()
+    known[_request_key(scope)] = (sequence, etag)
+
+
+def remembers(engine: Engine, scope: Scope) -> bool:
+    """Whether this process answered this list (path and query) on `engine`: only a
+    list's own route remembers it, after the query was found valid."""
+    return _request_key(scope) in _known.get(engine, {})
 
 
 def known_etag(connection: Connection, scope: Scope) -> str | None:
     """The list's ETag if this process computed it and nothing was committed since."""
-    known = _known.get(_request_key(scope))
+    known = _known.get(connection.engine, {}).get(_request_key(scope))
     if known is None or known[0] != current_sequence(connection):
         return None
     return known[1]
@@ -87,7 +96,7 @@ async def answer_listing(
 
     def remember(sequence: int, etag: str) -> None:
         if public:
-            _remember(request.scope, sequence, etag)
+            _remember(engine, request.scope, sequence, etag)
 
     def read(connection: Connection) -> Response:
         sequence = current_sequence(connection)

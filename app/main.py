@@ -1,5 +1,7 @@
 """The application factory: routers, error handlers, middleware, OpenAPI details."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -17,9 +19,10 @@ from app.fastpath import FastReads
 from app.instruments.routes import router as instruments_router
 from app.keys.routes import router as keys_router
 from app.keys.service import KeyRing
-from app.middleware import BodySizeLimit
+from app.middleware import BodySizeLimit, HeadAsGet
 from app.settings import Settings, get_settings
 from app.sources.routes import router as sources_router
+from app.telemetry import Metrics, RequestLog, RequestTelemetry
 from app.vocabularies.routes import router as vocabularies_router
 
 DESCRIPTION = """
@@ -103,12 +106,21 @@ def mount(app: FastAPI, router: APIRouter) -> None:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
+    request_log = RequestLog()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        request_log.flush()  # the lines of the last requests, at shutdown
+
     app = FastAPI(
         title="Sanctions Claims API",
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        lifespan=lifespan,
     )
+    app.state.request_log = request_log
     app.state.settings = settings
     app.state.engine = engine or make_engine(
         settings.database_url,
@@ -128,17 +140,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         health.router,
     ):
         mount(app, router)
-    # Added first, so it runs inside the others (CORS headers still apply to its answers).
-    app.add_middleware(FastReads)
+    app.state.metrics = Metrics()
+    # Each added layer wraps the ones before it. The fast path runs innermost, so every
+    # other layer applies to its answers as to routed ones; HEAD reaches it as a GET.
+    app.add_middleware(FastReads, routes=app.router.routes)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Content-Type", "If-Match", "If-None-Match"],
-            expose_headers=["ETag", "Location", "Retry-After"],
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
+            allow_headers=["Content-Type", "If-Match", "If-None-Match", "X-Request-Id"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-Id"],
         )
+    if settings.telemetry:
+        app.add_middleware(RequestTelemetry, metrics=app.state.metrics, log=request_log)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.bodies import check_media_type, parse_json
 from app.errors import FieldError, InvalidInput, PayloadTooLarge, problem_response
 
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -95,7 +96,8 @@ def _repeats(annotation: Any) -> bool:
 
 class StrictQueryRoute(APIRoute):
     """A route that refuses query parameters it does not declare, and single-valued ones
-    given more than once (422).
+    given more than once (422); and, when it takes a body, bodies of another media type
+    (415) or that do not parse (400), before the body's schema is checked (app/bodies.py).
 
     A typo such as `actr=` must be an error, never a silently unfiltered answer; so must
     `limit=1&limit=2`, where one value would silently win. The check wraps the handler
@@ -108,6 +110,10 @@ class StrictQueryRoute(APIRoute):
         parameters = _query_parameters(self.dependant)
         declared = frozenset(parameters)
         single = frozenset(name for name, repeats in parameters.items() if not repeats)
+        # FastAPI's Body() info carries the media type the operation documents.
+        accepted: str | None = (
+            getattr(self.body_field.field_info, "media_type", None) if self.body_field else None
+        )
 
         async def strict_handler(request: Request) -> Response:
             if request.scope["query_string"]:
@@ -120,6 +126,9 @@ class StrictQueryRoute(APIRoute):
                 )
                 if repeated:
                     raise _repeated_parameters(repeated)
+            if accepted is not None:
+                check_media_type(request, accepted)
+                await parse_json(request)
             return await handler(request)
 
         return strict_handler
@@ -144,3 +153,33 @@ def _unknown_parameters(unknown: list[str]) -> InvalidInput:
             for name in unknown
         ],
     )
+
+
+class HeadAsGet:
+    """HEAD is the GET of the same resource without its body (RFC 9110 §9.3.2): the same
+    status and headers, ETag and Content-Length included, by construction, since the GET
+    answers it. A path without GET answers HEAD with the same 405 as GET."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        # A copy: the server reads the method of its own scope to frame the answer (no
+        # body after a HEAD). The route that answered is handed back to the layers outside,
+        # which label the request with its template.
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, without_body)
+        finally:
+            for recorded in ("route", "endpoint"):
+                if recorded in as_get:
+                    scope[recorded] = as_get[recorded]

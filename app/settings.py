@@ -36,9 +36,12 @@ class Settings(BaseSettings):
     # How long a write waits for a lock (SQLite's write lock, a PostgreSQL row lock) before
     # the API gives up and answers 503 with Retry-After.
     lock_timeout_ms: int = Field(default=5000, ge=0)
-    # uvicorn's line per request; off where a proxy in front already logs requests (it costs
-    # about a tenth of a claim lookup's time).
-    access_log: bool = True
+    # uvicorn's own line per request; off by default, since the app logs each request once
+    # as a JSON line with more in it (app/telemetry.py).
+    access_log: bool = False
+    # Request ids, the JSON request log and request metrics. Off only to measure what they
+    # cost (bench/telemetry.py); an operator keeps them on.
+    telemetry: bool = True
 
     @model_validator(mode="after")
     def _production_has_its_own_secrets(self) -> Self:

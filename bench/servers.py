@@ -133,20 +133,31 @@ def drain(server: Server, probe_path: str, timeout_s: float = 300) -> float:
 
 @contextmanager
 def api_process(
-    database_url: str, cursor_secret: str, log_dir: Path, *, access_log: bool = True
+    database_url: str,
+    cursor_secret: str,
+    log_dir: Path,
+    *,
+    access_log: bool = False,
+    telemetry: bool = True,
+    name: str = "api",
+    prefix: list[str] | None = None,
 ) -> Iterator[Server]:
-    """The API under uvicorn in a process of its own (so a client in this process does not
-    share its GIL), on a free loopback port, until the block ends."""
+    """The API served as users serve it (`claims serve`: uvicorn with the app's protocol and
+    log settings) in a process of its own (so a client in this process does not share its
+    GIL), on a free loopback port, until the block ends; `prefix` goes before the command
+    (`taskset -c N`, say)."""
     port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-        "--host", HOST, "--port", str(port), "--log-level", "warning",
-        *([] if access_log else ["--no-access-log"]),
-    ]  # fmt: skip
-    env = {"DATABASE_URL": database_url, "CURSOR_SECRET": cursor_secret}
+    claims = Path(sys.executable).parent / "claims"
+    command = [*(prefix or []), str(claims), "serve", "--host", HOST, "--port", str(port)]
+    env = {
+        "DATABASE_URL": database_url,
+        "CURSOR_SECRET": cursor_secret,
+        "ACCESS_LOG": str(access_log).lower(),
+        "TELEMETRY": str(telemetry).lower(),
+    }
     root = Path(__file__).resolve().parent.parent
     with running(
-        "api",
+        name,
         command,
         port=port,
         ready_path="/healthz",

@@ -18,7 +18,7 @@ from tests.factories import World, claim_body, create
 
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 STRONG_ETAG = re.compile(r'^"[^"\s]+"$')
-UNCONDITIONAL = {"/healthz", "/readyz"}  # probes, not resources
+UNCONDITIONAL = {"/healthz", "/readyz", "/metrics"}  # probes and the scrape, not resources
 # Conditional, but fixed by the code rather than the data: the ETag never changes.
 FIXED = {"/v1/claims/transitions"}
 
@@ -280,3 +280,26 @@ def test_missing_resource_is_404_whatever_the_condition(client: TestClient) -> N
         "/v1/claims/0192f0c1-7a00-7000-8000-000000000099", headers={"If-None-Match": "*"}
     )
     assert response.status_code == 404
+
+
+SAME_REQUEST = {"X-Request-Id": "head-and-get"}
+
+
+@pytest.mark.parametrize("read", READS, ids=[read.path for read in READS])
+def test_head_is_the_get_without_its_body(client: TestClient, world: Cited, read: Read) -> None:
+    url = read.url(world)
+    get, head = client.get(url, headers=SAME_REQUEST), client.head(url, headers=SAME_REQUEST)
+
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers == get.headers  # ETag, caching and Content-Length included
+    assert int(head.headers["Content-Length"]) == len(get.content)
+    etag = get.headers["ETag"]
+    again = client.head(url, headers={"If-None-Match": etag})
+    _assert_not_modified(again, etag)
+
+
+@pytest.mark.parametrize("path", sorted(UNCONDITIONAL - {"/metrics"}))
+def test_probes_answer_head(client: TestClient, path: str) -> None:
+    get, head = client.get(path, headers=SAME_REQUEST), client.head(path, headers=SAME_REQUEST)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers == get.headers

@@ -18,7 +18,9 @@ OPERATION_ID = re.compile(r"^[a-z]+_[a-z_]+$")
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 MERGE_PATCH = "application/merge-patch+json"
-UNCONDITIONAL = {"health_live", "health_ready"}
+UNCONDITIONAL = {"health_live", "health_ready", "health_metrics"}
+# Operations whose answer is another format than JSON, by the format's own rules.
+NOT_JSON = {"health_metrics": "text/plain"}  # Prometheus' text exposition
 METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
 
 
@@ -119,6 +121,10 @@ def test_success_responses_are_json_with_a_schema(document: dict[str, Any]) -> N
         for status, response in successes.items():
             if status == "204":
                 assert "content" not in response, (method, path)
+                continue
+            if operation["operationId"] in NOT_JSON:
+                media_type = NOT_JSON[operation["operationId"]]
+                assert response["content"][media_type]["schema"] == {"type": "string"}
                 continue
             schema = response["content"]["application/json"]["schema"]
             assert schema.get("$ref", "").startswith("#/components/schemas/"), (method, path)

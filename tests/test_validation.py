@@ -161,13 +161,17 @@ def test_oversize_body_is_413_and_writes_nothing(client: TestClient, engine: Eng
     assert row_counts(engine) == before
 
 
-def test_malformed_json_is_a_problem(client: TestClient) -> None:
+def test_malformed_json_is_a_400_that_says_where(client: TestClient) -> None:
     response = client.post(
-        "/v1/sources", content=b'{"kind": ', headers={"content-type": "application/json"}
+        "/v1/sources", content=b'{\n  "kind": ', headers={"content-type": "application/json"}
     )
 
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert (problem["line"], problem["column"]) == (2, 11)
+    assert "line 2, column 11" in problem["detail"]
+    assert problem["errors"] == []  # no JSON pointer: there is no parsed document to point into
 
 
 @pytest.mark.parametrize(

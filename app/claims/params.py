@@ -9,13 +9,12 @@ is what the client wrote: `app.claims.criteria.resolve` turns it into the resolv
 accepts. Parameters combine with AND; a repeated parameter is OR within itself.
 """
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.fields import DatePrefixStr
+from app.fields import DatePrefixStr, QueryTimestamp
 from app.models import ClaimStatus, DateKind
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -143,7 +142,7 @@ class ClaimFilterParams(QueryParams):
         description="ISO date or prefix; claims with a date of `date_kind` whose range "
         "starts on or before its last day (`2019` means up to 2019-12-31).",
     )
-    updated_since: datetime | None = Field(
+    updated_since: QueryTimestamp | None = Field(
         default=None,
         description="Claims written at or after this time (ISO 8601; UTC if no zone).",
     )

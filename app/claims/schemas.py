@@ -8,7 +8,16 @@ from pydantic.json_schema import SkipJsonSchema
 
 from app.claims.workflow import TransitionName
 from app.errors import Problem
-from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel, Term, Timestamp
+from app.fields import (
+    DatePrefixStr,
+    EntityId,
+    EntityMeta,
+    JsonInt,
+    JsonNumber,
+    RequestModel,
+    Term,
+    Timestamp,
+)
 from app.isodates import Precision
 from app.models import ClaimStatus, DateKind, Operation, RelationType, Stance
 from app.pagination import PageMeta
@@ -60,8 +69,8 @@ class ClaimDateIn(RequestModel):
 
 class EvidenceIn(RequestModel):
     source_id: EntityId
-    start: int = Field(ge=0, description="Code-point offset into the source's held text.")
-    end: int = Field(gt=0, description="Exclusive end offset; `text[start:end]` is the quote.")
+    start: JsonInt = Field(ge=0, description="Code-point offset into the source's held text.")
+    end: JsonInt = Field(gt=0, description="Exclusive end offset; `text[start:end]` is the quote.")
     quote: str = Field(min_length=1, max_length=5000, description="Exactly `text[start:end]`.")
     prefix: str | None = Field(
         default=None,
@@ -113,7 +122,7 @@ class ClaimCreate(RequestModel):
         description="`draft` or `published`; later changes are transitions "
         "(`POST /v1/claims/{id}/publish`, `/dispute`, `/retract`, `/reinstate`).",
     )
-    confidence: float | None = Field(default=None, ge=0, le=1)
+    confidence: JsonNumber | None = Field(default=None, ge=0, le=1)
     programs: list[Program] = Field(default_factory=list, max_length=20)
     actors: list[ClaimActorIn] = Field(default_factory=list, max_length=50)
     dates: list[ClaimDateIn] = Field(default_factory=list, max_length=20)
@@ -142,7 +151,7 @@ class ClaimPatch(RequestModel):
     # Not settable here (left out of the document): a merge patch that names it is refused
     # with a pointer at the transition operations, rather than as an unknown field.
     status: SkipJsonSchema[object] = None
-    confidence: float | None = Field(default=None, ge=0, le=1)
+    confidence: JsonNumber | None = Field(default=None, ge=0, le=1)
     programs: list[Program] | None = Field(default=None, max_length=20)
     actors: list[ClaimActorIn] | None = Field(default=None, max_length=50)
     dates: list[ClaimDateIn] | None = Field(default=None, max_length=20)

@@ -8,7 +8,7 @@ from sqlmodel import Session, col
 
 from app.db import fetch_first
 from app.models import EntityType, Operation, Revision, RevisionCounter
-from app.pagination import decode_cursor, encode_cursor, query_scope
+from app.pagination import encode_cursor, query_scope, read_cursor
 from app.revisions.schemas import Cause, RevisionPage, RevisionRead
 
 
@@ -104,7 +104,7 @@ def list_revisions(
     if not drafts:
         statement = statement.where(public_revision())
     if cursor:
-        (after,) = decode_cursor(secret, scope, cursor)
+        (after,) = read_cursor(secret, scope, cursor, (int,))
         statement = statement.where(col(Revision.seq) > after)
     rows = connection.execute(statement.limit(limit + 1)).mappings().all()
     data = [RevisionRead.model_validate(dict(row)) for row in rows[:limit]]
