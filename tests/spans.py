@@ -39,7 +39,11 @@ def years(span: tuple[date, date], first: date | None, last: date | None) -> set
     """The years of the window a span counts in (an ongoing one up to this year)."""
     if not overlaps(span, first, last):
         return set()
-    end = span[1].year if span[1] != date.max else max(datetime.now(UTC).year, span[0].year)
     start = span[0].year if first is None else max(span[0].year, first.year)
-    end = end if last is None else min(end, last.year)
+    if last is not None:
+        end = min(span[1].year, last.year)
+    elif span[1] == date.max:  # ongoing: up to this year, or the window's start if later
+        end = max(datetime.now(UTC).year, start)
+    else:
+        end = span[1].year
     return set(range(start, end + 1))

@@ -231,7 +231,11 @@ def test_every_json_answer_is_what_its_operation_declares(
 
     # An actor's timeline, in each of its shapes.
     timeline = f"/v1/actors/{seeded.korea['id']}/timeline"
-    assert len(list(_walk(client, served, timeline, limit=1, **everything))) == 2
+    # One entry per date of the two claims (three and one), then, of a kind neither has,
+    # each claim once with no date.
+    assert len(list(_walk(client, served, timeline, limit=1, **everything))) == 4
+    undated = list(_walk(client, served, timeline, limit=1, date_kind="deadline", **everything))
+    assert [entry["date"] for entry in undated] == [None, None]
     served(client.get(timeline, params={"date_kind": "adopted", "actor_role": "target"}))
 
     # Actors: with and without `matched`, written, merged.

@@ -152,12 +152,13 @@ def _by_year(dialect: str, matched: CTE, shape: Shape) -> Select[Any]:
     reach_from = _year(first)
     if shape.first_day:
         reach_from = _greatest(reach_from, bindparam("first_year", type_=Integer))
-    # An ongoing span reaches the current year (or its start, if that is later).
-    ongoing = last == bindparam("ongoing", type_=Date)
-    this_year = _greatest(_year(first), bindparam("this_year", type_=Integer))
-    reach_to: Any = case((ongoing, this_year), else_=_year(last))
+    reach_to: Any = _year(last)
     if shape.last_day:
         reach_to = _least(reach_to, bindparam("last_year", type_=Integer))
+    else:
+        # An ongoing span reaches the current year (or the window's start, if later).
+        ongoing = last == bindparam("ongoing", type_=Date)
+        reach_to = case((ongoing, _greatest(reach_from, bindparam("this_year"))), else_=reach_to)
     spanning = (
         _of_matched(
             dialect,
