@@ -298,13 +298,9 @@ _PLACED = aliased(ClaimDate, name="placed")
 _EARLIER = aliased(ClaimDate, name="earlier")
 
 
-def placing_date(
-    dialect: str, kinds: ColumnElement[Any], *, walk_kinds: bool = True
-) -> tuple[Any, ColumnElement[bool]]:
+def placing_date(dialect: str, kinds: ColumnElement[Any]) -> tuple[Any, ColumnElement[bool]]:
     """The date row that places a claim in date order: its earliest date of `kinds` (an
-    IN list), by earliest day, then position, and the condition that keeps only that row.
-    With `walk_kinds` false the rows are found from their claims (an actor's, say) rather
-    than by walking the (kind, earliest) index."""
+    IN list), by earliest day, then position, and the condition that keeps only that row."""
     placed, earlier = _PLACED, _EARLIER
     # The claim's own few dates, found by its primary key: SQLite would otherwise scan the
     # (kind, earliest) index for every earlier date of anyone, for each row of the page.
@@ -317,8 +313,7 @@ def placing_date(
             < tuple_(col(placed.earliest), col(placed.position)),
         ),
     )
-    of_kind = col(placed.kind).in_(kinds)
-    return placed, and_(of_kind if walk_kinds else usually(dialect, of_kind), ~has_earlier)
+    return placed, and_(col(placed.kind).in_(kinds), ~has_earlier)
 
 
 def after_key(key: Any, tie: Any, descending: bool) -> ColumnElement[bool]:
