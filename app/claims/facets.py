@@ -247,7 +247,9 @@ def facet_listing(params: ClaimFilterParams) -> Listing[ClaimCriteria]:
     log when that kind was last written long ago: 8 ms at 10k claims.)"""
 
     def etag(connection: Connection, criteria: ClaimCriteria) -> str:
-        return digest_etag("facets", criteria.scope(), current_sequence(connection))
+        # The year too: an ongoing span counts up to the current year.
+        sequence = current_sequence(connection)
+        return digest_etag("facets", criteria.scope(), sequence, datetime.now(UTC).year)
 
     def page(connection: Connection, criteria: ClaimCriteria) -> tuple[bytes, str]:
         body = count_facets(connection, criteria).model_dump_json().encode()
