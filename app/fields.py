@@ -15,12 +15,17 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from app.isodates import parse_prefix
+from app.isodates import INTERVAL_PATTERN, PREFIX_PATTERN, parse_date, parse_prefix
 from app.models.base import ID_LENGTH
 
 
 def _valid_prefix(value: str) -> str:
     parse_prefix(value)
+    return value
+
+
+def _valid_date(value: str) -> str:
+    parse_date(value)
     return value
 
 
@@ -34,12 +39,25 @@ DatePrefixStr = Annotated[
     str,
     Field(
         max_length=10,
-        pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+        pattern=PREFIX_PATTERN,
         description="ISO 8601 date or prefix of one, keeping the precision the source gave: "
-        "`2017` (year), `2019-12` (month), `2022-07-15` (day).",
+        "`2017` (year), `2019-12` (month), `2022-07-15` (day). ASCII digits only.",
         examples=["2022-07"],
     ),
     AfterValidator(_valid_prefix),
+]
+DateValueStr = Annotated[
+    str,
+    Field(
+        max_length=21,
+        pattern=INTERVAL_PATTERN,
+        description="ISO 8601 date or prefix of one (`2017`, `2019-12`, `2022-07-15`), or, "
+        "for an `occurred` date, an interval of two (`2019-01-24/2019-01-25`, "
+        "`2014-03/2014-05`), each end with its own precision; the start may not be after "
+        "the end. ASCII digits only. Stored and served as sent.",
+        examples=["2022-07", "2019-01-24/2019-01-25"],
+    ),
+    AfterValidator(_valid_date),
 ]
 Timestamp = Annotated[
     datetime,

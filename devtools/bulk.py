@@ -35,6 +35,7 @@ from sqlmodel import SQLModel, col
 
 from app.actors.schemas import ActorRead
 from app.claims.actor_dates import index_actor_dates
+from app.claims.event_span import event_span
 from app.claims.projection import (
     Rendered,
     actor_entry,
@@ -48,8 +49,8 @@ from app.claims.projection import (
 from app.claims.schemas import QUOTE_CONTEXT
 from app.db import for_writes
 from app.instruments.schemas import InstrumentRead
-from app.isodates import parse_prefix
-from app.models import Actor, EntityType, Instrument, Operation, Source
+from app.isodates import parse_date, parse_prefix
+from app.models import Actor, DateKind, EntityType, Instrument, Operation, Source
 from app.models.base import utcnow
 from app.names import match_key
 from app.sources.schemas import SourceRead
@@ -89,7 +90,9 @@ CLAIM_COLUMNS = (
 CLAIM_CHILDREN = {
     "claim_program": ("claim_id", "program"),
     "claim_actor": ("claim_id", "position", "actor_id", "role"),
-    "claim_date": ("claim_id", "position", "kind", "value", "precision", "earliest", "latest"),
+    "claim_date": (
+        "claim_id", "position", "kind", "value", "precision", "earliest", "latest", "derived",
+    ),
     "evidence_span": (
         "claim_id", "position", "source_id", "start", "end", "quote", "prefix", "suffix",
         "stance",
@@ -102,7 +105,7 @@ CLAIM_CHILDREN = {
 def _date(kind: str, value: str) -> tuple[Row, dict[str, Any]]:
     """A claim date's columns after (claim_id, position), and its document entry: the same
     for every claim dated so, so made once (the entry is only ever serialised)."""
-    parsed = parse_prefix(value)
+    parsed = parse_date(value)
     columns = (kind, value, parsed.precision, parsed.earliest, parsed.latest)
     return columns, date_entry(*columns)
 
@@ -419,8 +422,17 @@ def _dates(claim: GeneratedClaim, rows: list[Row]) -> list[dict[str, Any]]:
     entries = []
     for position, (kind, value) in enumerate(claim.dates):
         columns, entry = _date(kind, value)
-        rows.append((claim.id, position, *columns))
+        rows.append((claim.id, position, *columns, False))
         entries.append(entry)
+    # The derived event span, as the services write it (app/claims/event_span.py).
+    derived = event_span([(kind, parse_date(value)) for kind, value in claim.dates])
+    if derived:
+        rows.append(
+            (
+                claim.id, len(claim.dates), DateKind.occurred.value, derived.value,
+                derived.precision, derived.earliest, derived.latest, True,
+            )
+        )  # fmt: skip
     return entries
 
 

@@ -8,10 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from app.claims import queries
-from app.isodates import parse_prefix
 from devtools import bulk
 from devtools.generator import GeneratedClaim, generate
 from tests.factories import World, claim_body, create, source_body
+from tests.spans import overlaps, spans
 
 MERGE_PATCH = {"content-type": "application/merge-patch+json"}
 DERIVED = (
@@ -108,13 +108,8 @@ def test_actor_period_pages_in_claim_order(
     for actors, first, last in cases:
         expected = []
         for claim in sorted([*dataset.claims, _generated(extra)], key=lambda c: c.id):
-            matching = [
-                value
-                for kind, value in claim.dates
-                if kind == "occurred"
-                and parse_prefix(value).latest >= date.fromisoformat(first)
-                and parse_prefix(value).earliest <= date.fromisoformat(last)
-            ]
+            window = date.fromisoformat(first), date.fromisoformat(last)
+            matching = [span for span in spans(claim.dates, "occurred") if overlaps(span, *window)]
             named = {actor_id for actor_id, _ in claim.actors} & set(actors)
             if claim.status in ("published", "disputed") and named and matching:
                 expected.append(claim.id)

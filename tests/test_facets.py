@@ -3,6 +3,7 @@
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from app.claims.search import search_text
 from app.isodates import parse_prefix
 from devtools import bulk
 from devtools.generator import Dataset, GeneratedClaim, generate
+from tests.spans import spans, years
 from tests.test_plans import recorded
 
 VISIBLE = {"published", "disputed"}
@@ -42,15 +44,15 @@ class Window:
         written = {"date_kind": self.kind, "date_from": self.first, "date_to": self.last}
         return {name: value for name, value in written.items() if value is not None}
 
-    def _overlaps(self, value: str) -> bool:
-        dated = parse_prefix(value)
-        after = self.first is None or dated.latest >= parse_prefix(self.first).earliest
-        before = self.last is None or dated.earliest <= parse_prefix(self.last).latest
-        return after and before
+    def _bounds(self) -> tuple[date | None, date | None]:
+        first = parse_prefix(self.first).earliest if self.first else None
+        last = parse_prefix(self.last).latest if self.last else None
+        return first, last
 
     def years(self, claim: GeneratedClaim) -> set[int]:
-        """The years of the claim's dates of the kind that the window keeps."""
-        return {int(v[:4]) for k, v in claim.dates if k == self.kind and self._overlaps(v)}
+        """The years of the window the claim's dates of the kind overlap."""
+        first, last = self._bounds()
+        return {y for span in spans(claim.dates, self.kind) for y in years(span, first, last)}
 
     def holds(self, claim: GeneratedClaim) -> bool:
         return (self.first is None and self.last is None) or bool(self.years(claim))

@@ -329,8 +329,11 @@ def test_sorts(analyst: Analyst, client: TestClient) -> None:
     ]
     assert order(sort="date", date_kind="reported") == by_report
     assert order(sort="-date", date_kind="reported") == list(reversed(by_report))
-    # Without a date of the kind, a claim has no place in date order and is left out.
-    assert order(sort="date") == [analyst.denial_2019, analyst.recognition, analyst.rupture]
+    # Claims without a date of the kind come last, by id, in both directions.
+    undated = sorted([analyst.deadline_2019, analyst.labourers, analyst.deadline_2021])
+    by_event = [analyst.denial_2019, analyst.recognition, analyst.rupture]
+    assert order(sort="date") == [*by_event, *undated]
+    assert order(sort="-date") == [*reversed(by_event), *undated]
     assert order(sort="updated_at") == created
     assert order(sort="-updated_at") == list(reversed(created))
     assert order(sort="relevance", q="denied workers") == [analyst.denial_2019]

@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 from app.claims import service as claims
 from app.claims.schemas import ClaimCreate
 from app.db import write_session
-from app.isodates import parse_prefix
 from devtools import bulk
 from devtools.generator import EPOCH_MS, Dataset, GeneratedClaim, Generator
+from tests.spans import spans
 
 CLAIMS = 5000
 PAGE = 37
@@ -23,8 +23,8 @@ VISIBLE = {"published", "disputed"}
 
 
 def _first_occurred(claim: GeneratedClaim) -> date | None:
-    days = [parse_prefix(value).earliest for kind, value in claim.dates if kind == "occurred"]
-    return min(days, default=None)
+    """The start of the claim's event span, if it has one."""
+    return min((first for first, _ in spans(claim.dates, "occurred")), default=None)
 
 
 def _expected(dataset: Dataset, sort: str) -> list[str]:
@@ -32,7 +32,8 @@ def _expected(dataset: Dataset, sort: str) -> list[str]:
     if sort == "id":
         return sorted(claim.id for claim in visible)
     placed = [(day, claim.id) for claim in visible if (day := _first_occurred(claim))]
-    return [claim_id for _, claim_id in sorted(placed)]
+    undated = sorted(claim.id for claim in visible if _first_occurred(claim) is None)
+    return [claim_id for _, claim_id in sorted(placed)] + undated
 
 
 class Inserter(threading.Thread):

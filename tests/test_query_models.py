@@ -84,11 +84,48 @@ def _random_queries(dataset: Dataset, rng: random.Random) -> list[dict[str, Any]
             params["status"] = rng.sample(["published", "disputed", "draft", "retracted"], 2)
         if rng.random() < 0.3:
             params["min_confidence"] = rng.choice([0.2, 0.5, 0.9])
-        if rng.random() < 0.3:
-            params["date_kind"] = rng.choice(["occurred", "reported", "adopted"])
+        if rng.random() < 0.4:
+            params["date_kind"] = rng.choice(["occurred", "reported", "adopted", "start", "any"])
         params["sort"] = rng.choice(["id", "date", "-date", "updated_at", "-updated_at"])
         made.append(params)
     return made
+
+
+def _random_timelines(dataset: Dataset, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
+    """Timelines of every shape: kinds, roles, a window or none (undated claims last)."""
+    made: list[tuple[str, dict[str, Any]]] = []
+    for _ in range(12):
+        params: dict[str, Any] = {"limit": rng.choice([1, 5, 50])}
+        if rng.random() < 0.5:
+            params["date_kind"] = rng.sample(["occurred", "start", "deadline", "reported"], 2)
+        if rng.random() < 0.3:
+            params["actor_role"] = "participant"
+        if rng.random() < 0.5:
+            year = rng.randint(2014, 2023)
+            params["date_from"] = str(year)
+            if rng.random() < 0.5:
+                params["date_to"] = str(year + 2)
+        made.append((rng.choice(dataset.actors).id, params))
+    # And, of the most named actor, one whose claims mostly have no date of the kind.
+    named = [actor_id for claim in dataset.claims for actor_id, _ in claim.actors]
+    busiest = max(set(named), key=named.count)
+    made.append((busiest, {"date_kind": "adopted", "limit": 50}))
+    made.append((busiest, {"date_kind": "occurred", "limit": 50}))
+    return made
+
+
+def _timeline(client: TestClient, actor_id: str, params: dict[str, Any]) -> list[Any]:
+    pages: list[Any] = []
+    cursor = None
+    for _ in range(4):
+        response = client.get(
+            f"/v1/actors/{actor_id}/timeline", params={**params, "cursor": cursor}
+        )
+        pages.append((response.status_code, response.json(), response.headers.get("ETag")))
+        cursor = response.json().get("next_cursor")
+        if response.status_code != 200 or cursor is None:
+            break
+    return pages
 
 
 def _walk(client: TestClient, params: dict[str, Any]) -> list[Any]:
@@ -114,8 +151,14 @@ def test_compiled_statements_answer_what_plain_statements_answer(
     client: TestClient, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cases = _random_queries(dataset, random.Random(5))
+    timelines = _random_timelines(dataset, random.Random(6))
     cached = [_walk(client, params) for params in cases]
+    cached_timelines = [_timeline(client, actor, params) for actor, params in timelines]
     monkeypatch.setattr(statements, "run", statements.run_plain)
     plain = [_walk(client, params) for params in cases]
     assert cached == plain
+    assert cached_timelines == [_timeline(client, actor, params) for actor, params in timelines]
     assert sum(len(page[1]["data"]) for walk in cached for page in walk[::2]) > 100
+    entries = [entry for walk in cached_timelines for page in walk for entry in page[1]["data"]]
+    assert any(entry["date"] is None for entry in entries)
+    assert any("/" in entry["date"]["value"] for entry in entries if entry["date"])

@@ -1,4 +1,5 @@
-"""GET /v1/actors/{id}/timeline: an actor's claims in date order, with the placing date."""
+"""GET /v1/actors/{id}/timeline: an entry per (claim, date) of the actor's claims in date
+order, each with the date that placed it, then the claims without such a date."""
 
 from typing import Any
 
@@ -21,29 +22,49 @@ def _walk(client: TestClient, actor_id: str, **params: Any) -> list[dict[str, An
             return items
 
 
-def test_timeline_in_date_order_with_the_placing_date(
+def _placed(items: list[dict[str, Any]]) -> list[tuple[str, str | None, str | None]]:
+    return [
+        (
+            item["claim"]["id"],
+            *((item["date"]["kind"], item["date"]["value"]) if item["date"] else (None, None)),
+        )
+        for item in items
+    ]
+
+
+def test_timeline_has_an_entry_for_each_date(
     client: TestClient,
     analyst: Analyst,  # noqa: F811
 ) -> None:
     items = _walk(client, analyst.north_korea)
-    assert [
-        (item["claim"]["id"], item["date"]["kind"], item["date"]["value"]) for item in items
-    ] == [
-        (analyst.deadline_2019, "adopted", "2017-12-22"),
+    deadline_2019, labourers, deadline_2021 = (
+        analyst.deadline_2019,
+        analyst.labourers,
+        analyst.deadline_2021,
+    )
+    # By day, then claim: the recognition (created first) before the rupture on 2022-07-13.
+    assert _placed(items) == [
+        (deadline_2019, "adopted", "2017-12-22"),
         (analyst.denial_2019, "occurred", "2019"),
-        (analyst.deadline_2021, "deadline", "2021"),
+        (analyst.denial_2019, "reported", "2019-05-02"),
+        (deadline_2019, "deadline", "2019-12"),
+        (deadline_2021, "deadline", "2021"),
         (analyst.recognition, "occurred", "2022-07"),
+        (analyst.recognition, "reported", "2022-07-13"),
         (analyst.rupture, "occurred", "2022-07-13"),
-        (analyst.labourers, "reported", "2022-08-17"),
+        (analyst.rupture, "reported", "2022-07-14"),
+        (deadline_2019, "reported", "2022-08-17"),
+        (labourers, "reported", "2022-08-17"),
+        (deadline_2021, "reported", "2022-08-17"),
     ]
-    assert items[3]["date"] == {
+    assert items[5]["date"] == {
         "kind": "occurred",
         "value": "2022-07",
         "precision": "month",
         "earliest": "2022-07-01",
         "latest": "2022-07-31",
     }
-    assert items[3]["claim"] == client.get(f"/v1/claims/{analyst.recognition}").json()
+    assert items[5]["claim"] == client.get(f"/v1/claims/{analyst.recognition}").json()
 
 
 def test_timeline_by_date_kind_and_role(client: TestClient, analyst: Analyst) -> None:  # noqa: F811
@@ -56,14 +77,49 @@ def test_timeline_by_date_kind_and_role(client: TestClient, analyst: Analyst) ->
     ]
     assert {item["date"]["kind"] for item in reported} == {"reported"}
     as_agent = _walk(client, analyst.north_korea, actor_role="agent")
-    assert [item["claim"]["id"] for item in as_agent] == [analyst.recognition]
-    deadlines = _walk(client, analyst.north_korea, date_kind=["deadline", "adopted"])
-    assert [item["claim"]["id"] for item in deadlines] == [
-        analyst.deadline_2019,
-        analyst.deadline_2021,
+    assert _placed(as_agent) == [
+        (analyst.recognition, "occurred", "2022-07"),
+        (analyst.recognition, "reported", "2022-07-13"),
     ]
+    # An obligation adopted in 2017 with a 2019 deadline appears at both; the actor's
+    # claims without such a date follow, by id, with no date.
+    deadlines = _walk(client, analyst.north_korea, date_kind=["deadline", "adopted"])
+    undated = sorted([analyst.labourers, analyst.recognition, analyst.rupture, analyst.denial_2019])
+    assert _placed(deadlines) == [
+        (analyst.deadline_2019, "adopted", "2017-12-22"),
+        (analyst.deadline_2019, "deadline", "2019-12"),
+        (analyst.deadline_2021, "deadline", "2021"),
+        *((claim_id, None, None) for claim_id in undated),
+    ]
+    assert deadlines[-1]["claim"] == client.get(f"/v1/claims/{undated[-1]}").json()
     retracted = _walk(client, analyst.north_korea, status="retracted")
     assert [item["claim"]["id"] for item in retracted] == [analyst.retracted]
+
+
+def test_timeline_window(client: TestClient, analyst: Analyst) -> None:  # noqa: F811
+    """A window keeps the entries whose date overlaps it, and no undated claims."""
+    in_2019 = _walk(
+        client,
+        analyst.north_korea,
+        date_kind=["deadline", "adopted", "occurred"],
+        date_from="2019",
+        date_to="2019-12-31",
+    )
+    assert _placed(in_2019) == [
+        (analyst.denial_2019, "occurred", "2019"),
+        (analyst.deadline_2019, "deadline", "2019-12"),
+    ]
+    since = _walk(client, analyst.north_korea, date_kind="occurred", date_from="2022-07-05")
+    assert _placed(since) == [
+        (analyst.recognition, "occurred", "2022-07"),
+        (analyst.rupture, "occurred", "2022-07-13"),
+    ]
+    refused = client.get(
+        f"/v1/actors/{analyst.north_korea}/timeline",
+        params={"date_from": "2020", "date_to": "2019"},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["parameter"] == "date_to"
 
 
 def test_timeline_of_merged_and_unknown_actors(client: TestClient, analyst: Analyst) -> None:  # noqa: F811

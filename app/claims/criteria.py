@@ -69,9 +69,15 @@ class TimelineCriteria:
     date_kinds: tuple[str, ...] = ALL_DATE_KINDS
     actor_roles: tuple[str, ...] = ()
     statuses: tuple[str, ...] = DEFAULT_STATUSES
+    first_day: date | None = None
+    last_day: date | None = None
 
     def scope(self) -> str:
         return query_scope(resource="timeline", criteria=self)
+
+    @property
+    def dated(self) -> bool:
+        return self.first_day is not None or self.last_day is not None
 
 
 def _distinct(values: list[str]) -> tuple[str, ...]:
@@ -174,12 +180,17 @@ def _refuse(errors: list[FieldError]) -> None:
         )
 
 
-def resolve(connection: Connection, params: ClaimFilterParams) -> ClaimCriteria:
-    """The criteria `params` ask for; one 422 reports every problem."""
-    first = _day("date_from", params.date_from, latest=False)
-    last = _day("date_to", params.date_to, latest=True)
+def _window(date_from: str | None, date_to: str | None) -> tuple[date | None, date | None]:
+    first = _day("date_from", date_from, latest=False)
+    last = _day("date_to", date_to, latest=True)
     if first and last and first > last:
         raise InvalidInput.parameter("date_to", "date_to is before date_from.")
+    return first, last
+
+
+def resolve(connection: Connection, params: ClaimFilterParams) -> ClaimCriteria:
+    """The criteria `params` ask for; one 422 reports every problem."""
+    first, last = _window(params.date_from, params.date_to)
     text = parse_query(params.q) if params.q is not None else None
     errors = _check_terms(
         connection,
@@ -229,6 +240,7 @@ def resolve_timeline(
     connection: Connection, actor_id: str, params: TimelineParams
 ) -> TimelineCriteria:
     """The timeline `params` ask for, of the actor (its survivor) `actor_id` names."""
+    first, last = _window(params.date_from, params.date_to)
     _refuse(_check_terms(connection, {("actor_role", Vocabulary.role): params.actor_role}))
     kinds = _distinct([kind.value for kind in params.date_kind]) or ALL_DATE_KINDS
     return TimelineCriteria(
@@ -236,4 +248,6 @@ def resolve_timeline(
         date_kinds=kinds,
         actor_roles=_distinct(params.actor_role),
         statuses=_statuses(params.status),
+        first_day=first,
+        last_day=last,
     )

@@ -24,7 +24,8 @@ def claim_page_body(documents: Iterable[str], next_cursor: str | None) -> bytes:
     return page_body((document.encode() for document in documents), next_cursor)
 
 
-def timeline_entry(document: str, placed: Sequence[Any]) -> bytes:
+def timeline_entry(document: str, placed: Sequence[Any] | None) -> bytes:
     """A `TimelineEntry`: the date that placed the claim (kind, value, precision, earliest,
-    latest) and the claim's stored document."""
-    return b'{"date":' + orjson.dumps(date_entry(*placed)) + b',"claim":' + document.encode() + b"}"
+    latest; None for a claim without a date of the asked kinds) and its stored document."""
+    date = orjson.dumps(date_entry(*placed) if placed is not None else None)
+    return b'{"date":' + date + b',"claim":' + document.encode() + b"}"

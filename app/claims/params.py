@@ -67,6 +67,32 @@ class QueryParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class DateKindFilter(StrEnum):
+    """The date kinds a claim query may choose: each of `DateKind`, or `any` of them."""
+
+    occurred = "occurred"
+    start = "start"
+    end = "end"
+    deadline = "deadline"
+    reported = "reported"
+    adopted = "adopted"
+    effective = "effective"
+    any = "any"
+
+
+ANY_DATE_KIND = DateKindFilter.any.value
+assert {kind.value for kind in DateKind} == {kind.value for kind in DateKindFilter} - {
+    ANY_DATE_KIND
+}, "DateKindFilter lists every DateKind"
+
+EVENT_SPAN_RULE = (
+    "An event's time is one span: its `occurred` date (a day, month or year, or an "
+    "interval such as `2019-01-24/2019-01-25`), or, for a claim with no `occurred` date, "
+    "the interval from its `start` to its `end` (open to the future, ongoing, without an "
+    "`end`). "
+)
+
+
 class ClaimSort(StrEnum):
     id = "id"
     date = "date"
@@ -127,20 +153,26 @@ class ClaimFilterParams(QueryParams):
         list[Publisher],
         _repeatable("Publisher of a cited source (case-insensitive), e.g. `Reuters`."),
     ] = []
-    date_kind: DateKind = Field(
-        default=DateKind.occurred,
+    date_kind: DateKindFilter = Field(
+        default=DateKindFilter.occurred,
         description="Which of a claim's dates `date_from`/`date_to`, `sort=date` and the "
-        "year facet use.",
+        "year facet use; `any` uses every date of the claim (but not the derived span). "
+        + EVENT_SPAN_RULE
+        + "With `occurred`, the default, they use that span.",
     )
     date_from: DatePrefixStr | None = Field(
         default=None,
-        description="ISO date or prefix (`2019`, `2019-12`, `2019-12-22`); claims with a "
-        "date of `date_kind` whose range ends on or after its first day.",
+        description="ISO date or prefix (`2019`, `2019-12`, `2019-12-22`): claims with a "
+        "date of `date_kind` (of `occurred`, the event span) that overlaps the window, "
+        "i.e. ends on or after its first day. In the year facet a claim counts in each "
+        "year of the window its date overlaps, so the years may add up to more than the "
+        "total.",
     )
     date_to: DatePrefixStr | None = Field(
         default=None,
-        description="ISO date or prefix; claims with a date of `date_kind` whose range "
-        "starts on or before its last day (`2019` means up to 2019-12-31).",
+        description="ISO date or prefix: claims with a date of `date_kind` (of `occurred`, "
+        "the event span) that starts on or before its last day (`2019` means up to "
+        "2019-12-31).",
     )
     updated_since: QueryTimestamp | None = Field(
         default=None,
@@ -159,7 +191,12 @@ class ClaimFilterParams(QueryParams):
 class ClaimListParams(ClaimFilterParams):
     """`GET /v1/claims`: the filters, the order and the page."""
 
-    sort: ClaimSort = Field(default=ClaimSort.id, description="Page order; `-` for descending.")
+    sort: ClaimSort = Field(
+        default=ClaimSort.id,
+        description="Page order; `-` for descending. `date` orders by the claim's earliest "
+        "date of `date_kind` (of `occurred`, the start of the event span); claims without "
+        "one come last in both directions, by id.",
+    )
     limit: PageLimit = DEFAULT_LIMIT
     cursor: PageCursor = None
 
@@ -170,8 +207,24 @@ class TimelineParams(QueryParams):
 
     status: StatusFilter = []
     date_kind: Annotated[
-        list[DateKind], _repeatable("Date kinds that place claims; default all.", len(DateKind))
+        list[DateKind],
+        _repeatable(
+            "Date kinds that place claims; default all. A claim has an entry for each of "
+            "its dates of these kinds; " + EVENT_SPAN_RULE + "`occurred` places a claim by "
+            "that span. Claims without a date of these kinds come last, with `date: null`.",
+            len(DateKind),
+        ),
     ] = []
+    date_from: DatePrefixStr | None = Field(
+        default=None,
+        description="ISO date or prefix: only entries whose date ends on or after its "
+        "first day (and no undated claims).",
+    )
+    date_to: DatePrefixStr | None = Field(
+        default=None,
+        description="ISO date or prefix: only entries whose date starts on or before its "
+        "last day (and no undated claims).",
+    )
     actor_role: Annotated[
         list[TermValue], _repeatable("Only claims naming the actor in this role.")
     ] = []

@@ -149,7 +149,7 @@ def _children(connection: Connection, ids: list[str]) -> dict[str, dict[str, lis
             col(ClaimDate.earliest),
             col(ClaimDate.latest),
         )
-        .where(col(ClaimDate.claim_id).in_(ids))
+        .where(col(ClaimDate.claim_id).in_(ids), ~col(ClaimDate.derived))
         .order_by(col(ClaimDate.claim_id), col(ClaimDate.position))
     ).all()
     for claim_id, kind, value, precision, earliest, latest in date_rows:

@@ -14,14 +14,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import Response
-from sqlalchemy import Connection, Row, Select, bindparam, func, select
+from sqlalchemy import Connection, Row, Select, and_, bindparam, exists, func, null, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.claims import statements
-from app.claims.criteria import ClaimCriteria, resolve
+from app.claims.criteria import ALL_DATE_KINDS, ClaimCriteria, resolve
 from app.claims.pages import claim_page_body
-from app.claims.params import ClaimListParams, ClaimSort
+from app.claims.params import ANY_DATE_KIND, ClaimListParams, ClaimSort
 from app.claims.search import ranked_source, relevance_condition
 from app.claims.statements import (
     Shape,
@@ -36,7 +36,7 @@ from app.db import fetch_first
 from app.errors import BadRequest, InvalidInput
 from app.http import conditional, json_response
 from app.listings import Listing, page_etag
-from app.models import Claim, ClaimActorDate, ClaimStatus
+from app.models import Claim, ClaimActorDate, ClaimDate, ClaimStatus
 from app.pagination import keyset_page
 
 _DOCUMENT_BY_ID = select(col(Claim.document), col(Claim.etag), col(Claim.status)).where(
@@ -130,7 +130,7 @@ def _walks(connection: Connection, shape: Shape, sort: ClaimSort, values: dict[s
     return bool(counted >= FEW_IN_PERIOD)
 
 
-def _payload(page: Any, query: PageQuery) -> list[Any]:
+def _payload(page: Any, query: "PageQuery | UndatedQuery") -> list[Any]:
     columns = [col(page.id), col(page.etag)]
     return columns if query.etags_only else [*columns, col(page.document)]
 
@@ -213,6 +213,33 @@ def _page_statement(dialect: str, query: PageQuery) -> Select[Any]:
     return limited(statement.order_by(key, tie))
 
 
+# The cursor key's date of a claim without a date of the kind, after every dated claim.
+UNDATED = ""
+
+
+@dataclass(frozen=True)
+class UndatedQuery:
+    """The claims without a date of the kind, by id: what follows the dated ones of a page
+    in date order (either direction)."""
+
+    shape: Shape
+    continued: bool
+    etags_only: bool
+
+    def build(self, dialect: str) -> Select[Any]:
+        dates = col(ClaimDate.claim_id) == col(Claim.id)
+        if not self.shape.any_kind:
+            dates = and_(dates, col(ClaimDate.kind).in_(bindparam("date_kinds", expanding=True)))
+        statement = (
+            select(*_payload(Claim, self), null().label("placed"))
+            .where(*conditions(dialect, self.shape), ~exists().where(dates))
+            .order_by(col(Claim.id))
+        )
+        if self.continued:
+            statement = statement.where(col(Claim.id) > bindparam("after_tie"))
+        return limited(statement)
+
+
 # The JSON types of each sort's cursor key: the sort key (if not the id), then the id.
 _KEY_PARTS: dict[ClaimSort, tuple[type, ...]] = {
     ClaimSort.id: (str,),
@@ -233,6 +260,8 @@ def _key_of(sort: ClaimSort, row: Row[Any]) -> list[Any]:
     claim_id, key = row[0], row[-1]
     if sort == ClaimSort.id:
         return [claim_id]
+    if key is None:
+        return [UNDATED, claim_id]
     if isinstance(key, datetime):
         return [_as_utc(key).isoformat(), claim_id]
     if isinstance(key, date):
@@ -245,6 +274,8 @@ def _bound_key(sort: ClaimSort, after: list[Any]) -> dict[str, Any]:
     validly signed cursor of another shape) is a 400."""
     if sort == ClaimSort.id:
         return {"after_tie": after[0]}
+    if after[0] == UNDATED and sort in (ClaimSort.date, ClaimSort.date_desc):
+        return {"after_tie": after[1]}
     value: Any = after[0]
     try:
         if sort in (ClaimSort.updated_at, ClaimSort.updated_at_desc):
@@ -287,13 +318,29 @@ def claim_rows(
     dialect = connection.dialect.name
     shape = shape_of(criteria)
     values = statements.bind_values(dialect, criteria)
-    values["date_kinds"] = [criteria.date_kind]
+    values["date_kinds"] = (
+        list(ALL_DATE_KINDS) if criteria.date_kind == ANY_DATE_KIND else [criteria.date_kind]
+    )
     walk = _walks(connection, shape, sort, values)
+    # In date order, the claims without a date of the kind follow the dated ones (a window
+    # selects dated claims only).
+    undated_last = sort in (ClaimSort.date, ClaimSort.date_desc) and not shape.dated
 
     def fetch(after: list[Any] | None, size: int) -> Sequence[Row[Any]]:
-        query = PageQuery(shape, sort, after is not None, walk, etags_only)
-        bound = {**values, "page_size": size, **(_bound_key(sort, after) if after else {})}
-        return statements.run(connection, query, query.build, bound).all()
+        rows: list[Row[Any]] = []
+        in_undated = undated_last and after is not None and after[0] == UNDATED
+        if not in_undated:
+            query = PageQuery(shape, sort, after is not None, walk, etags_only)
+            bound = {**values, "page_size": size, **(_bound_key(sort, after) if after else {})}
+            rows += statements.run(connection, query, query.build, bound).all()
+        if undated_last and len(rows) < size:
+            undated = UndatedQuery(shape, in_undated, etags_only)
+            bound = {**values, "page_size": size - len(rows)}
+            if in_undated:
+                assert after is not None
+                bound["after_tie"] = after[1]
+            rows += statements.run(connection, undated, undated.build, bound).all()
+        return rows
 
     rows, next_cursor = keyset_page(
         secret=secret,

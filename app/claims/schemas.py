@@ -3,13 +3,21 @@
 from datetime import date
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
+from app.claims.params import DateKindFilter
 from app.claims.workflow import TransitionName
 from app.errors import Problem
 from app.fields import (
-    DatePrefixStr,
+    DateValueStr,
     EntityId,
     EntityMeta,
     JsonInt,
@@ -64,7 +72,16 @@ class ClaimActorIn(RequestModel):
 
 class ClaimDateIn(RequestModel):
     kind: DateKind
-    value: DatePrefixStr
+    value: DateValueStr
+
+    @field_validator("value")
+    @classmethod
+    def _interval_only_occurred(cls, value: str, info: ValidationInfo) -> str:
+        # A start, an end or a deadline is one day, month or year; an event's extent is
+        # either an `occurred` interval or its own `start` and `end` dates.
+        if "/" in value and info.data.get("kind", DateKind.occurred) != DateKind.occurred:
+            raise ValueError("only an `occurred` date may be an interval")
+        return value
 
 
 class EvidenceIn(RequestModel):
@@ -209,8 +226,11 @@ class ClaimActorRead(BaseModel):
 
 class ClaimDateRead(BaseModel):
     kind: DateKind
-    value: str = Field(examples=["2019-12"])
-    precision: Precision
+    value: str = Field(
+        description="As sent: a prefix, or (`occurred`) an interval `start/end`.",
+        examples=["2019-12"],
+    )
+    precision: Precision = Field(description="Of an interval, the coarser of its ends'.")
     earliest: date = Field(description="First day the value can mean.", examples=["2019-12-01"])
     latest: date = Field(description="Last day the value can mean.", examples=["2019-12-31"])
 
@@ -283,7 +303,11 @@ class ActorCount(BaseModel):
 
 class YearCount(BaseModel):
     year: int = Field(examples=[2019])
-    count: int = Field(ge=0, description="Claims with a date of `date_kind` in this year.")
+    count: int = Field(
+        ge=0,
+        description="Claims with a date of `date_kind` (of `occurred`, the event span) that "
+        "overlaps this year.",
+    )
 
 
 class ClaimFacets(BaseModel):
@@ -291,15 +315,17 @@ class ClaimFacets(BaseModel):
     first."""
 
     total: int = Field(ge=0, description="Claims the filters select.")
-    date_kind: DateKind = Field(description="The date kind the `year` counts are of.")
+    date_kind: DateKindFilter = Field(description="The date kind the `year` counts are of.")
     predicate: list[TermCount]
     modality: list[TermCount]
     status: list[TermCount]
     program: list[TermCount]
     actor: list[ActorCount] = Field(description="The 20 actors named by most claims.")
     year: list[YearCount] = Field(
-        description="Years of the claims' dates of `date_kind` (within `date_from`/`date_to` "
-        "when given), in year order."
+        description="Each year the claims' dates of `date_kind` overlap (within "
+        "`date_from`/`date_to` when given; an ongoing span up to the current year without "
+        "`date_to`), in year order. A claim counts once in each year its dates overlap, "
+        "so the counts may add up to more than the total."
     )
 
 
@@ -334,7 +360,12 @@ class ClaimEvidence(BaseModel):
 
 
 class TimelineItem(BaseModel):
-    date: ClaimDateRead = Field(description="The claim's date that placed it here.")
+    date: ClaimDateRead | None = Field(
+        description="The claim's date that placed it here (of `occurred`: the event span, "
+        "which for a claim with only `start`/`end` dates is the interval `start/end`, "
+        "`start/..` when ongoing); null for the claims without a date of the asked kinds, "
+        "which come last."
+    )
     claim: ClaimRead
 
 

@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 
 from app.checks import BodyChecks
 from app.claims.actor_dates import index_actor_dates
+from app.claims.event_span import event_span
 from app.claims.projection import (
     citing_claim_ids,
     embedded_entries,
@@ -40,7 +41,7 @@ from app.claims.workflow import Transition, one_of, transitions_from
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.http import require_match
 from app.ids import new_id
-from app.isodates import parse_prefix
+from app.isodates import parse_date, parse_prefix
 from app.models import (
     Actor,
     Claim,
@@ -201,19 +202,22 @@ def _write_children(
         ClaimActor(claim_id=claim.id, position=i, actor_id=a.actor_id, role=a.role)
         for i, a in enumerate(data.actors)
     ]
-    for i, claim_date in enumerate(data.dates):
-        parsed = parse_prefix(claim_date.value)
-        rows.append(
-            ClaimDate(
-                claim_id=claim.id,
-                position=i,
-                kind=claim_date.kind,
-                value=parsed.value,
-                precision=parsed.precision,
-                earliest=parsed.earliest,
-                latest=parsed.latest,
-            )
+    dates = [(claim_date.kind.value, parse_date(claim_date.value)) for claim_date in data.dates]
+    derived = event_span(dates)
+    dated = dates + ([(DateKind.occurred.value, derived)] if derived else [])
+    rows += [
+        ClaimDate(
+            claim_id=claim.id,
+            position=i,
+            kind=kind,
+            value=parsed.value,
+            precision=parsed.precision,
+            earliest=parsed.earliest,
+            latest=parsed.latest,
+            derived=i >= len(dates),
         )
+        for i, (kind, parsed) in enumerate(dated)
+    ]
     for i, span in enumerate(data.evidence):
         prefix, suffix = _context(texts[span.source_id], span.start, span.end)
         rows.append(

@@ -10,7 +10,6 @@ parameter (IN lists expand at execution), and `run` keeps the compiled statement
 
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -39,6 +38,7 @@ from sqlalchemy.sql.compiler import Compiled
 from sqlmodel import col
 
 from app.claims.criteria import ClaimCriteria
+from app.claims.params import ANY_DATE_KIND
 from app.claims.search import TextShape, match_condition, text_binds, text_shape
 from app.models import (
     Claim,
@@ -82,6 +82,7 @@ class Shape:
     last_day: bool
     updated_since: bool
     text: TextShape | None
+    any_kind: bool = False  # `date_kind=any`: every one of a claim's own dates
 
     @property
     def dated(self) -> bool:
@@ -89,8 +90,8 @@ class Shape:
 
     @property
     def dated_actor(self) -> bool:
-        """ "Actor X in this period", answered from claim_actor_date."""
-        return self.actor_ids and self.dated
+        """ "Actor X in this period", answered from claim_actor_date (which is by kind)."""
+        return self.actor_ids and self.dated and not self.any_kind
 
 
 def shape_of(criteria: ClaimCriteria) -> Shape:
@@ -111,11 +112,8 @@ def shape_of(criteria: ClaimCriteria) -> Shape:
         last_day=criteria.last_day is not None,
         updated_since=criteria.updated_since is not None,
         text=text_shape(criteria.text) if criteria.text else None,
+        any_kind=criteria.date_kind == ANY_DATE_KIND,
     )
-
-
-# The longest range a date value spans: a year-only prefix.
-LONGEST_SPAN = timedelta(days=366)
 
 
 def bind_values(dialect: str, criteria: ClaimCriteria) -> dict[str, Any]:
@@ -138,8 +136,6 @@ def bind_values(dialect: str, criteria: ClaimCriteria) -> dict[str, Any]:
         "last_day": criteria.last_day,
         "updated_since": criteria.updated_since,
     }
-    if criteria.first_day is not None:
-        values["date_floor"] = max(criteria.first_day, date.min + LONGEST_SPAN) - LONGEST_SPAN
     if criteria.text is not None:
         values.update(text_binds(dialect, criteria.text))
     return values
@@ -279,16 +275,19 @@ def in_period(dialect: str, shape: Shape) -> Select[Any]:
 def date_overlap(
     dialect: str, shape: Shape, dated: type[ClaimDate] | type[ClaimActorDate] = ClaimDate
 ) -> list[ColumnElement[bool]]:
-    """Dates of the chosen kind whose earliest–latest range overlaps the asked range."""
-    where = [col(dated.kind) == bindparam("date_kind", type_=String)]
+    """Dates of the chosen kind whose earliest–latest range overlaps the asked range.
+
+    (A lower bound on `earliest`, a year before `first_day`, used to bound SQLite's scan of
+    the (kind, earliest) index: it held while no date spanned more than a year. Intervals
+    and event spans, ongoing ones above all, span any length, so it went.)"""
+    where: list[ColumnElement[bool]]
+    if shape.any_kind:
+        assert dated is ClaimDate, "claim_actor_date is read by kind"
+        where = [~col(ClaimDate.derived)]
+    else:
+        where = [col(dated.kind) == bindparam("date_kind", type_=String)]
     if shape.first_day:
         where.append(col(dated.latest) >= bindparam("first_day", type_=Date))
-        if dialect == "sqlite":
-            # Implied by the line above (no value spans more than a year), and it bounds the
-            # scan of the (kind, earliest) index from below: SQLite, without statistics,
-            # would otherwise read every date of the kind up to `last_day`. PostgreSQL
-            # plans it better without (a generic plan with it was ten times slower).
-            where.append(col(dated.earliest) >= bindparam("date_floor", type_=Date))
     if shape.last_day:
         where.append(col(dated.earliest) <= bindparam("last_day", type_=Date))
     return where
@@ -299,13 +298,9 @@ _PLACED = aliased(ClaimDate, name="placed")
 _EARLIER = aliased(ClaimDate, name="earlier")
 
 
-def placing_date(
-    dialect: str, kinds: ColumnElement[Any], *, walk_kinds: bool = True
-) -> tuple[Any, ColumnElement[bool]]:
+def placing_date(dialect: str, kinds: ColumnElement[Any]) -> tuple[Any, ColumnElement[bool]]:
     """The date row that places a claim in date order: its earliest date of `kinds` (an
-    IN list), by earliest day, then position, and the condition that keeps only that row.
-    With `walk_kinds` false the rows are found from their claims (an actor's, say) rather
-    than by walking the (kind, earliest) index."""
+    IN list), by earliest day, then position, and the condition that keeps only that row."""
     placed, earlier = _PLACED, _EARLIER
     # The claim's own few dates, found by its primary key: SQLite would otherwise scan the
     # (kind, earliest) index for every earlier date of anyone, for each row of the page.
@@ -318,8 +313,7 @@ def placing_date(
             < tuple_(col(placed.earliest), col(placed.position)),
         ),
     )
-    of_kind = col(placed.kind).in_(kinds)
-    return placed, and_(of_kind if walk_kinds else usually(dialect, of_kind), ~has_earlier)
+    return placed, and_(col(placed.kind).in_(kinds), ~has_earlier)
 
 
 def after_key(key: Any, tie: Any, descending: bool) -> ColumnElement[bool]:

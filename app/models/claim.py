@@ -7,7 +7,7 @@ and an update replaces a child list whole (JSON Merge Patch semantics).
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, text
+from sqlalchemy import Boolean, CheckConstraint, Column, Index, Text, false, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import ID_LENGTH, EntityColumns
@@ -99,10 +99,16 @@ class ClaimDate(SQLModel, table=True):
     )
     position: int = Field(primary_key=True)
     kind: str = Field(max_length=16)
-    value: str = Field(max_length=10)
+    value: str = Field(max_length=21)
     precision: str = Field(max_length=5)
     earliest: date
     latest: date
+    # The event span of a claim dated by `start`/`end` only, kept as its `occurred` row so
+    # every read by date finds it (app/claims/event_span.py); not one of the claim's own
+    # dates, so never served among them.
+    derived: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 class EvidenceSpan(SQLModel, table=True):

@@ -1,7 +1,7 @@
 """revision: the reason of a status transition and the cause of a re-render
 
 Revision ID: 0008_revision_cause
-Revises: 0006_actor_date_walk
+Revises: 0007_event_span
 Create Date: 2026-12-02
 
 Two nullable columns. Existing retractions get their reason from the snapshot they hold
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0008_revision_cause"
-down_revision: str | None = "0006_actor_date_walk"
+down_revision: str | None = "0007_event_span"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
