@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.claims.queries import lookup
 from app.db import run_read
+from app.fields import NUL
 from app.http import conditional
 from app.listings import known_etag
 from app.models.base import ID_LENGTH
@@ -69,7 +70,7 @@ async def _answer(scope: Scope) -> Response | None:
         )
     if path.startswith(CLAIM_PREFIX) and path not in LISTINGS and not scope["query_string"]:
         claim_id = path[len(CLAIM_PREFIX) :]
-        if not 0 < len(claim_id) <= ID_LENGTH or "/" in claim_id:
+        if not 0 < len(claim_id) <= ID_LENGTH or "/" in claim_id or NUL in claim_id:
             return None
         return await run_read(
             engine, lambda connection: lookup(connection, claim_id, if_none_match), snapshot=False

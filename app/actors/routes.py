@@ -39,10 +39,9 @@ def _external_id(text: str | None) -> tuple[str, str] | None:
     if text is None:
         return None
     scheme, _, value = text.partition(":")
-    if len(scheme) > 32 or len(value) > 100 or "\x00" in value:
+    if len(scheme) > 32 or len(value) > 100:
         raise InvalidInput.parameter(
-            "external_id",
-            "The scheme has at most 32 characters, the value at most 100 and no NUL.",
+            "external_id", "The scheme has at most 32 characters, the value at most 100."
         )
     return scheme, value
 

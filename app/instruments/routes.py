@@ -58,7 +58,12 @@ async def list_instruments(
     settings: SettingsDep,
     if_none_match: IfNoneMatchHeader = None,
     symbol: Annotated[
-        str | None, Query(max_length=100, description="Exact symbol, e.g. `S/RES/2397 (2017)`.")
+        str | None,
+        Query(
+            max_length=100,
+            description="The symbol, spaces and case aside: `S/RES/2397(2017)` finds "
+            "`S/RES/2397 (2017)`.",
+        ),
     ] = None,
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
