@@ -87,7 +87,8 @@ def test_uncited_text_can_change_and_rehashes(client: TestClient) -> None:
 def test_delete_needs_if_match_and_no_citing_evidence(client: TestClient) -> None:
     world = World(client)
     cited = f"/v1/sources/{world.source['id']}"
-    uncited = f"/v1/sources/{create(client, '/v1/sources', source_body(allow_duplicate_source=True))['id']}"
+    spare = create(client, "/v1/sources", source_body(allow_duplicate_source=True))
+    uncited = f"/v1/sources/{spare['id']}"
 
     assert client.delete(uncited).status_code == 428
     assert client.delete(uncited, headers={"If-Match": '"stale"'}).status_code == 412

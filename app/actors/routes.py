@@ -51,7 +51,7 @@ def _external_id(text: str | None) -> tuple[str, str] | None:
     status_code=201,
     response_model=ActorRead,
     summary="Create an actor",
-    responses=problems(413, 503),
+    responses=problems(409, 413, 503),
 )
 def create(body: ActorCreate, session: SessionDep) -> Response:
     return _answer(service.create_actor(session, body, who=None), 201)

@@ -48,8 +48,8 @@ class ActorCreate(RequestModel):
     aliases: list[AliasIn] = Field(
         default_factory=list,
         max_length=200,
-        description="Other names. One that repeats the name or an earlier alias (ignoring "
-        "case, accents, punctuation and word order) is stored once, as strong if either is.",
+        description="Other names. One that repeats the name or an earlier alias but for case, "
+        "accents and spacing is stored once, as strong if either is.",
     )
     external_ids: list[ExternalIdIn] = Field(default_factory=list, max_length=50)
     allow_duplicate_name: bool = Field(

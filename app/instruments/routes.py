@@ -39,7 +39,7 @@ def _answer(read: InstrumentRead, status: int = 200) -> Response:
     status_code=201,
     response_model=InstrumentRead,
     summary="Create a legal instrument",
-    responses=problems(413, 503),
+    responses=problems(409, 413, 503),
 )
 def create(body: InstrumentCreate, session: SessionDep) -> Response:
     return _answer(service.to_read(service.create_instrument(session, body, who=None)), 201)
@@ -92,7 +92,7 @@ async def get(
     "/{instrument_id}",
     response_model=InstrumentRead,
     summary="Update a legal instrument (JSON Merge Patch)",
-    responses=problems(404, 412, 413, 428, 503),
+    responses=problems(404, 409, 412, 413, 428, 503),
 )
 def update(
     instrument_id: IdPath,
