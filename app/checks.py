@@ -20,16 +20,20 @@ class BodyChecks:
     def __init__(self) -> None:
         self.errors: list[FieldError] = []
         self.conflicts: list[FieldError] = []
-        self.conflicting: dict[str, list[dict[str, Any]]] = {}
+        self.conflicting: dict[str, Any] = {}
 
     def fail(self, pointer: str, detail: str) -> None:
         self.errors.append(FieldError(pointer=pointer, detail=detail))
 
-    def conflict(self, pointer: str, detail: str, **existing: list[dict[str, Any]]) -> None:
-        """A field that duplicates stored records; `existing` lists them by kind
-        (`actors=[...]`), and goes into the 409 problem as is."""
+    def conflict(self, pointer: str, detail: str, **existing: Any) -> None:
+        """A field that conflicts with stored records; `existing` names them (a list by kind,
+        `actors=[...]`, merged with those of other conflicts; or a single `source_id=`) and
+        goes into the 409 problem."""
         self.conflicts.append(FieldError(pointer=pointer, detail=detail))
         for kind, records in existing.items():
+            if not isinstance(records, list):
+                self.conflicting[kind] = records
+                continue
             known = self.conflicting.setdefault(kind, [])
             known += [record for record in records if record not in known]
 
@@ -43,8 +47,7 @@ class BodyChecks:
             summary = (
                 self.conflicts[0].detail if count == 1 else f"{count} fields duplicate records."
             )
-            existing: dict[str, Any] = dict(self.conflicting)
-            raise Conflict(summary, errors=self.conflicts, **existing)
+            raise Conflict(summary, errors=self.conflicts, **self.conflicting)
 
     def terms(
         self, session: Session, vocabulary: Vocabulary, used: Iterable[tuple[str, str]]

@@ -460,3 +460,22 @@ def test_find_duplicates_lists_stored_duplicates(client: TestClient, engine: Eng
 
 def kept_hash(client: TestClient, source_id: str) -> str:
     return str(client.get(f"/v1/sources/{source_id}").json()["sha256"])
+
+
+def test_a_source_patch_reports_invalid_fields_before_its_conflicts(client: TestClient) -> None:
+    world = World(client)  # its claim cites the source, so the held text cannot change
+    path = f"/v1/sources/{world.source['id']}"
+
+    invalid = _patch(client, path, {"kind": "rumour", "text": "Another text."})
+    conflicting = _patch(client, path, {"text": "Another text."})
+
+    assert invalid.status_code == 422
+    assert [e["pointer"] for e in invalid.json()["errors"]] == ["/kind"]
+    detail = (
+        "The held text cannot change while evidence cites it; retract or re-point those "
+        "claims' evidence first."
+    )
+    assert conflicting.status_code == 409
+    assert conflicting.json() == _conflict(
+        detail, [{"pointer": "/text", "detail": detail}], source_id=world.source["id"]
+    )

@@ -59,6 +59,13 @@ def _check(
     the URL or text it changes."""
     checks = BodyChecks()
     checks.terms(session, Vocabulary.source_kind, [("/kind", data.kind)])
+    if before is not None and data.text != before.text and _is_cited(session, source_id):
+        checks.conflict(
+            "/text",
+            "The held text cannot change while evidence cites it; retract or re-point "
+            "those claims' evidence first.",
+            source_id=source_id,
+        )
     if not data.allow_duplicate_source:
         wanted = []
         if data.url and (before is None or url_key(data.url) != before.url_key):
@@ -134,12 +141,6 @@ def update_source(
     )
     allow_duplicate = bool(changes.pop("allow_duplicate_source", False))
     data = validate_body(SourceCreate, merge_patch(editable(source), changes))
-    if data.text != source.text and _is_cited(session, source.id):
-        raise Conflict(
-            "The held text cannot change while evidence cites it; retract or re-point "
-            "those claims' evidence first.",
-            source_id=source.id,
-        )
     if data == SourceCreate.model_validate(editable(source)):
         return source  # nothing changes, so nothing is written
     citation_before = {field: getattr(source, field) for field in CITATION_FIELDS}
