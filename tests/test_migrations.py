@@ -135,9 +135,9 @@ def test_normalised_keys_migration_fills_keys_and_keeps_duplicates(fresh_url: st
                 text(
                     "INSERT INTO source (version, created_at, updated_at, id, kind, title, url, "
                     "text, sha256) VALUES (:version, :created_at, :updated_at, :id, "
-                    "'news_article', 'T', :url, :id, :id)"
+                    "'news_article', 'T', :url, :text, :sha256)"
                 ),
-                entity | {"id": source_id, "url": url},
+                entity | {"id": source_id, "url": url, "text": source_id, "sha256": source_id},
             )
         for instrument_id, symbol in [("i1", "S/RES/2397 (2017)"), ("i2", "S/RES/2397(2017)")]:
             connection.execute(
