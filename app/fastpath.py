@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.claims.queries import lookup
 from app.db import run_read
+from app.fields import NUL
 from app.http import IF_NONE_MATCH_MAX_LENGTH, conditional
 from app.keys.auth import hot_path_caller
 from app.listings import known_etag, remembers
@@ -105,7 +106,7 @@ class FastReads:
             return answer
         if path.startswith(self.lookup_prefix) and not scope["query_string"]:
             claim_id = path[len(self.lookup_prefix) :]
-            if not 0 < len(claim_id) <= ID_LENGTH or "/" in claim_id:
+            if not 0 < len(claim_id) <= ID_LENGTH or "/" in claim_id or NUL in claim_id:
                 return None
             answer = await run_read(
                 engine,

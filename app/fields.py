@@ -2,7 +2,7 @@
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -12,7 +12,9 @@ from pydantic import (
     Field,
     PlainSerializer,
     Strict,
+    StringConstraints,
     WithJsonSchema,
+    field_validator,
 )
 
 from app.isodates import INTERVAL_PATTERN, PREFIX_PATTERN, parse_date, parse_prefix
@@ -26,6 +28,16 @@ def _valid_prefix(value: str) -> str:
 
 def _valid_date(value: str) -> str:
     parse_date(value)
+    return value
+
+
+NUL = "\x00"
+NUL_REFUSED = "NUL characters (U+0000) are not allowed."
+
+
+def _carries_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain text, not only whitespace")
     return value
 
 
@@ -89,6 +101,10 @@ EntityId = Annotated[
         examples=["0192f0c1-7a00-7000-8000-000000000001"],
     ),
 ]
+# A string that must say something: a name, title, statement, reason or quote.
+Text = Annotated[str, AfterValidator(_carries_text)]
+# An identifier as official lists print it, stray spaces included: stored trimmed.
+TrimmedStr = Annotated[str, StringConstraints(strip_whitespace=True)]
 Term = Annotated[
     str,
     Field(
@@ -100,10 +116,25 @@ Term = Annotated[
 ]
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    return isinstance(value, list) and any(_holds_nul(item) for item in value)
+
+
 class RequestModel(BaseModel):
-    """Request bodies reject fields they do not define, so typos fail loudly."""
+    """Request bodies reject fields they do not define, so typos fail loudly, and NUL
+    characters in any string field: PostgreSQL cannot store them, and no text we hold has
+    one. (Nested bodies are request models too, so each string is checked where it is.)"""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise ValueError(NUL_REFUSED)
+        return value
 
 
 class EntityMeta(BaseModel):

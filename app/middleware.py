@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.bodies import check_media_type, parse_json
 from app.errors import FieldError, InvalidInput, PayloadTooLarge, problem_response
+from app.fields import NUL, NUL_REFUSED
 
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -95,9 +96,10 @@ def _repeats(annotation: Any) -> bool:
 
 
 class StrictQueryRoute(APIRoute):
-    """A route that refuses query parameters it does not declare, and single-valued ones
-    given more than once (422); and, when it takes a body, bodies of another media type
-    (415) or that do not parse (400), before the body's schema is checked (app/bodies.py).
+    """A route that refuses query parameters it does not declare, single-valued ones given
+    more than once, and NUL characters in any path or query parameter (422); and, when it
+    takes a body, bodies of another media type (415) or that do not parse (400), before the
+    body's schema is checked (app/bodies.py).
 
     A typo such as `actr=` must be an error, never a silently unfiltered answer; so must
     `limit=1&limit=2`, where one value would silently win. The check wraps the handler
@@ -116,6 +118,7 @@ class StrictQueryRoute(APIRoute):
         )
 
         async def strict_handler(request: Request) -> Response:
+            _refuse_nul(request)
             if request.scope["query_string"]:
                 given = request.query_params
                 unknown = sorted(set(given) - declared)
@@ -132,6 +135,21 @@ class StrictQueryRoute(APIRoute):
             return await handler(request)
 
         return strict_handler
+
+
+def _refuse_nul(request: Request) -> None:
+    """No text we hold has a NUL, and PostgreSQL cannot compare with one: refuse it in every
+    parameter at once, before any is parsed (body fields: app.fields.RequestModel)."""
+    given = [*request.path_params.items(), *request.query_params.multi_items()]
+    holding = sorted({name for name, value in given if NUL in name or NUL in value})
+    if holding:
+        raise InvalidInput(
+            NUL_REFUSED,
+            errors=[
+                FieldError(parameter=name.replace(NUL, "\\0"), detail=NUL_REFUSED)
+                for name in holding
+            ],
+        )
 
 
 def _repeated_parameters(repeated: list[str]) -> InvalidInput:

@@ -52,7 +52,7 @@ from app.instruments.schemas import InstrumentRead
 from app.isodates import parse_date, parse_prefix
 from app.models import Actor, DateKind, EntityType, Instrument, Operation, Source
 from app.models.base import utcnow
-from app.names import match_key
+from app.names import external_id_key, match_key, symbol_key, url_key
 from app.sources.schemas import SourceRead
 from devtools.generator import (
     Dataset,
@@ -340,7 +340,9 @@ def _load_actors(connection: Connection, actors: list[GeneratedActor], now: date
     ]  # fmt: skip
     _insert_dicts(connection, "actor_alias", aliases)
     external = [
-        {"scheme": s, "value": v, "actor_id": a.id} for a in actors for s, v in a.external_ids
+        {"scheme": s, "value": v, "id_key": external_id_key(s, v), "actor_id": a.id}
+        for a in actors
+        for s, v in a.external_ids
     ]
     _insert_dicts(connection, "actor_external_id", external)
     snapshots = [
@@ -375,7 +377,8 @@ def _load_instruments(
     for i in instruments:
         adopted = parse_prefix(i.adopted)
         rows.append(
-            {**_entity(now), **i.body(), "id": i.id, "adopted_precision": adopted.precision,
+            {**_entity(now), **i.body(), "id": i.id, "symbol_key": symbol_key(i.symbol),
+             "adopted_precision": adopted.precision,
              "adopted_earliest": adopted.earliest, "adopted_latest": adopted.latest}
         )  # fmt: skip
     _insert_dicts(connection, "instrument", rows)
@@ -391,6 +394,7 @@ def _load_sources(connection: Connection, sources: list[GeneratedSource], now: d
         published = parse_prefix(s.published)
         rows.append(
             {**_entity(now), **s.body(), "id": s.id, "sha256": s.sha256,
+             "url_key": url_key(s.url) if s.url else None,
              "published_precision": published.precision,
              "published_earliest": published.earliest, "published_latest": published.latest,
              "retrieved_at": None}

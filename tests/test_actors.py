@@ -20,12 +20,20 @@ def test_create_an_actor_with_aliases_and_external_ids(client: TestClient) -> No
 
 
 def test_an_external_id_identifies_one_actor(client: TestClient) -> None:
-    create(client, "/v1/actors", actor_body())
+    held = create(client, "/v1/actors", actor_body())
 
-    response = client.post("/v1/actors", json=actor_body(name="Another"))
+    response = client.post("/v1/actors", json=actor_body(name="Another", aliases=[]))
 
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["pointer"] == "/external_ids/0"
+    assert response.status_code == 409
+    detail = f"iso3166:KP already identifies actor {held['id']!r} (North Korea)."
+    assert response.json() == {
+        "type": "https://sanctions-claims.dev/problems/conflict",
+        "title": "Conflict",
+        "status": 409,
+        "detail": detail,
+        "errors": [{"pointer": "/external_ids/0", "detail": detail}],
+        "actors": [{"id": held["id"], "name": "North Korea"}],
+    }
 
 
 def test_list_finds_actors_by_any_alias_spelling(client: TestClient) -> None:

@@ -55,7 +55,9 @@ def patch(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]
 def write_source(engine: Engine, title: str) -> None:
     """A write straight through the service, as another API process would make it."""
     with write_session(engine) as session:
-        sources.create_source(session, SourceCreate(**source_body(title=title)), who=None)
+        sources.create_source(
+            session, SourceCreate(**source_body(title=title, allow_duplicate_source=True)), who=None
+        )
 
 
 def test_an_empty_feed_still_has_a_cursor(client: TestClient) -> None:
@@ -88,7 +90,11 @@ def test_every_kind_of_write_is_in_the_feed_in_commit_order(
     retracted = client.post(
         f"{claim_path}/retract", json={"reason": "Misquoted."}, headers={"If-Match": etag}
     ).json()
-    duplicate = create(client, "/v1/actors", actor_body(name="DPRK", aliases=[], external_ids=[]))
+    duplicate = create(
+        client,
+        "/v1/actors",
+        actor_body(name="DPRK", aliases=[], external_ids=[], allow_duplicate_name=True),
+    )
     citing = create(client, "/v1/claims", claim_body(world.source["id"], duplicate["id"]))
     merge = client.post(
         f"/v1/actors/{duplicate['id']}/merge",
@@ -96,7 +102,7 @@ def test_every_kind_of_write_is_in_the_feed_in_commit_order(
         headers={"If-Match": client.get(f"/v1/actors/{duplicate['id']}").headers["ETag"]},
     )
     assert merge.status_code == 200, merge.text
-    spare = create(client, "/v1/sources", source_body(title="Spare"))
+    spare = create(client, "/v1/sources", source_body(title="Spare", allow_duplicate_source=True))
     deleted = client.delete(
         f"/v1/sources/{spare['id']}",
         headers={"If-Match": client.get(f"/v1/sources/{spare['id']}").headers["ETag"]},
@@ -267,7 +273,7 @@ def test_feed_etag(client: TestClient) -> None:
         assert response.status_code == 200, params
         assert response.headers["ETag"] != etag
     # Any commit changes it.
-    create(client, "/v1/sources", source_body(title="Another"))
+    create(client, "/v1/sources", source_body(title="Another", allow_duplicate_source=True))
     changed = client.get(FEED, params={"limit": 2}, headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
@@ -280,7 +286,7 @@ def test_a_poller_at_the_head_gets_304_until_something_commits(client: TestClien
     params = {"after": head.json()["next_cursor"]}
     polled = client.get(FEED, params=params, headers={"If-None-Match": head.headers["ETag"]})
     assert polled.status_code == 304
-    create(client, "/v1/sources", source_body(title="News"))
+    create(client, "/v1/sources", source_body(title="News", allow_duplicate_source=True))
     polled = client.get(FEED, params=params, headers={"If-None-Match": head.headers["ETag"]})
     assert polled.status_code == 200
     assert [c["operation"] for c in polled.json()["data"]] == ["created"]

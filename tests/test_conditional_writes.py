@@ -53,7 +53,10 @@ def _source(client: TestClient, world: World) -> dict[str, Any]:
 
 
 def _uncited_source(client: TestClient, world: World) -> dict[str, Any]:
-    return _with_path("/v1/sources", create(client, "/v1/sources", source_body(title="Spare")))
+    return _with_path(
+        "/v1/sources",
+        create(client, "/v1/sources", source_body(title="Spare", allow_duplicate_source=True)),
+    )
 
 
 def _actor(client: TestClient, world: World) -> dict[str, Any]:

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 from alembic import command
 from sqlalchemy import insert, text
+from sqlmodel import Session
 
 from app.cli import alembic_config
 from app.db import make_engine
+from app.duplicates import DuplicateGroup, find_duplicates
 from app.models import Revision
 
 
@@ -107,4 +109,75 @@ def test_the_revision_cause_migration_keeps_each_retractions_reason(fresh_url: s
         (2, "retracted", "Misquoted.", None),
         (3, "updated", None, None),
     ]
+
+
+def test_normalised_keys_migration_fills_keys_and_keeps_duplicates(fresh_url: str) -> None:
+    """Databases written before the duplicate checks may hold duplicates: the upgrade fills
+    the new keys and keeps them all, for `find_duplicates` to list."""
+    config = alembic_config(fresh_url)
+    command.upgrade(config, "0006_actor_date_walk")
+    engine = make_engine(fresh_url)
+    entity = {"version": 1, "created_at": NOW, "updated_at": NOW}
+    with engine.begin() as connection:
+        for actor_id, name, key in [
+            ("a1", "Kim Jong Un", "jong kim un"),
+            ("a2", "KIM Jong-Un", "x"),
+        ]:
+            connection.execute(
+                text(
+                    "INSERT INTO actor (version, created_at, updated_at, id, kind, name, "
+                    "name_key) VALUES (:version, :created_at, :updated_at, :id, 'person', "
+                    ":name, :key)"
+                ),
+                entity | {"id": actor_id, "name": name, "key": key},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO actor_alias (actor_id, position, name, name_key, strength) "
+                "VALUES ('a2', 0, 'Kim Chong-un', 'old', 'strong')"
+            )
+        )
+        for actor_id, value in [("a1", "KPi.034 "), ("a2", "kpi.034")]:
+            connection.execute(
+                text(
+                    "INSERT INTO actor_external_id (scheme, value, actor_id) "
+                    "VALUES ('un_sc', :value, :actor_id)"
+                ),
+                {"value": value, "actor_id": actor_id},
+            )
+        for source_id, url in [("s1", "https://Example.org/a/"), ("s2", "https://example.org/a")]:
+            connection.execute(
+                text(
+                    "INSERT INTO source (version, created_at, updated_at, id, kind, title, url, "
+                    "text, sha256) VALUES (:version, :created_at, :updated_at, :id, "
+                    "'news_article', 'T', :url, :text, :sha256)"
+                ),
+                entity | {"id": source_id, "url": url, "text": source_id, "sha256": source_id},
+            )
+        for instrument_id, symbol in [("i1", "S/RES/2397 (2017)"), ("i2", "S/RES/2397(2017)")]:
+            connection.execute(
+                text(
+                    "INSERT INTO instrument (version, created_at, updated_at, id, symbol) "
+                    "VALUES (:version, :created_at, :updated_at, :id, :symbol)"
+                ),
+                entity | {"id": instrument_id, "symbol": symbol},
+            )
+
+    command.upgrade(config, "head")
+
+    with engine.connect() as connection:
+        keys = connection.execute(text("SELECT id, name_key FROM actor ORDER BY id")).all()
+        assert [tuple(row) for row in keys] == [("a1", "jong kim un"), ("a2", "jong kim un")]
+        alias_key = connection.execute(text("SELECT name_key FROM actor_alias")).scalar_one()
+        assert alias_key == "chong kim un"
+        id_keys = connection.execute(text("SELECT id_key FROM actor_external_id")).scalars()
+        assert sorted(id_keys) == ["un_sc:kpi.034", "un_sc:kpi.034"]
+    with Session(engine) as session:
+        assert find_duplicates(session) == [
+            DuplicateGroup("actor", "name", "jong kim un", ["a1", "a2"]),
+            DuplicateGroup("actor", "external_id", "un_sc:kpi.034", ["a1", "a2"]),
+            DuplicateGroup("source", "url", "https://example.org/a", ["s1", "s2"]),
+            DuplicateGroup("instrument", "symbol", "s/res/2397(2017)", ["i1", "i2"]),
+        ]
+    command.downgrade(config, "0006_actor_date_walk")
     engine.dispose()

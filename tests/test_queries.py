@@ -36,7 +36,7 @@ class Analyst:
             client,
             "/v1/sources",
             {"kind": "state_media_report", "title": "KCNA report", "publisher": "KCNA",
-             "published": "2019-05", "text": TEXT},
+             "published": "2019-05", "text": TEXT, "allow_duplicate_source": True},
         )  # fmt: skip
         self.north_korea = self.actor(
             "state",
@@ -112,12 +112,14 @@ class Analyst:
         name: str,
         aliases: list[tuple[str, str]],
         external_ids: list[dict[str, str]] | None = None,
+        allow_duplicate_name: bool = False,
     ) -> str:
         body = {
             "kind": kind,
             "name": name,
             "aliases": [{"name": n, "strength": s} for n, s in aliases],
             "external_ids": external_ids or [],
+            "allow_duplicate_name": allow_duplicate_name,
         }
         return str(create(self.client, "/v1/actors", body)["id"])
 
@@ -236,7 +238,7 @@ def test_strong_alias_beats_weak_and_ties_are_422(analyst: Analyst, client: Test
     city = analyst.actor("region", "Pyongyang", [])
     assert analyst.ids(actor="Pyongyang") == set()  # the city itself is cited by nothing
     assert city
-    twin = analyst.actor("state", "Korea DPR", [("DPRK", "strong")])
+    twin = analyst.actor("state", "Korea DPR", [("DPRK", "strong")], allow_duplicate_name=True)
     response = client.get("/v1/claims", params={"actor": "dprk"})
     assert response.status_code == 422
     problem = response.json()
@@ -258,7 +260,7 @@ def test_unknown_name_is_422_with_closest_names(client: TestClient, analyst: Ana
 
 
 def test_merged_actor_id_resolves_to_its_survivor(client: TestClient, analyst: Analyst) -> None:
-    duplicate = analyst.actor("state", "Korea (North)", [])
+    duplicate = analyst.actor("state", "Korea (North)", [], allow_duplicate_name=True)
     etag = client.get(f"/v1/actors/{duplicate}").headers["ETag"]
     merged = client.post(
         f"/v1/actors/{duplicate}/merge",

@@ -47,7 +47,14 @@ class Scene:
             client, "/v1/instruments", {"symbol": "S/RES/2397 (2017)", "adopted": "2017-12-22"}
         )
         other_source = create(
-            client, "/v1/sources", {"kind": "news_article", "title": "Other", "text": PASSAGE}
+            client,
+            "/v1/sources",
+            {
+                "kind": "news_article",
+                "title": "Other",
+                "text": PASSAGE,
+                "allow_duplicate_source": True,  # the same passage, held twice on purpose
+            },
         )
         other_actor = create(
             client, "/v1/actors", actor_body(name="Ukraine", aliases=[], external_ids=[])

@@ -24,7 +24,10 @@ def test_create_and_get_a_source(client: TestClient) -> None:
 
 
 def test_list_pages_without_text(client: TestClient) -> None:
-    ids = [create(client, "/v1/sources", source_body(title=f"S{i}"))["id"] for i in range(3)]
+    ids = [
+        create(client, "/v1/sources", source_body(title=f"S{i}", allow_duplicate_source=True))["id"]
+        for i in range(3)
+    ]
 
     first = client.get("/v1/sources?limit=2").json()
     second = client.get(f"/v1/sources?limit=2&cursor={first['next_cursor']}").json()
@@ -69,7 +72,7 @@ def test_cited_text_cannot_change_but_citation_fields_can(
 
 
 def test_uncited_text_can_change_and_rehashes(client: TestClient) -> None:
-    source = create(client, "/v1/sources", source_body())
+    source = create(client, "/v1/sources", source_body(allow_duplicate_source=True))
     path = f"/v1/sources/{source['id']}"
 
     response = client.patch(
@@ -84,7 +87,8 @@ def test_uncited_text_can_change_and_rehashes(client: TestClient) -> None:
 def test_delete_needs_if_match_and_no_citing_evidence(client: TestClient) -> None:
     world = World(client)
     cited = f"/v1/sources/{world.source['id']}"
-    uncited = f"/v1/sources/{create(client, '/v1/sources', source_body())['id']}"
+    spare = create(client, "/v1/sources", source_body(allow_duplicate_source=True))
+    uncited = f"/v1/sources/{spare['id']}"
 
     assert client.delete(uncited).status_code == 428
     assert client.delete(uncited, headers={"If-Match": '"stale"'}).status_code == 412

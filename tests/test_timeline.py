@@ -123,7 +123,7 @@ def test_timeline_window(client: TestClient, analyst: Analyst) -> None:  # noqa:
 
 
 def test_timeline_of_merged_and_unknown_actors(client: TestClient, analyst: Analyst) -> None:  # noqa: F811
-    duplicate = analyst.actor("state", "Korea (North)", [])
+    duplicate = analyst.actor("state", "Korea (North)", [], allow_duplicate_name=True)
     etag = client.get(f"/v1/actors/{duplicate}").headers["ETag"]
     client.post(
         f"/v1/actors/{duplicate}/merge",

@@ -75,7 +75,9 @@ def test_concurrent_creates_get_distinct_consecutive_sequence_numbers(
 
     def create_sources() -> None:
         for i in range(10):
-            response = client.post("/v1/sources", json=source_body(title=f"T{i}"))
+            response = client.post(
+                "/v1/sources", json=source_body(title=f"T{i}", allow_duplicate_source=True)
+            )
             assert response.status_code == 201
 
     _race(create_sources, create_sources, create_sources)

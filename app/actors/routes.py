@@ -42,10 +42,9 @@ def _external_id(text: str | None) -> tuple[str, str] | None:
     if text is None:
         return None
     scheme, _, value = text.partition(":")
-    if len(scheme) > 32 or len(value) > 100 or "\x00" in value:
+    if len(scheme) > 32 or len(value) > 100:
         raise InvalidInput.parameter(
-            "external_id",
-            "The scheme has at most 32 characters, the value at most 100 and no NUL.",
+            "external_id", "The scheme has at most 32 characters, the value at most 100."
         )
     return scheme, value
 
@@ -55,7 +54,7 @@ def _external_id(text: str | None) -> tuple[str, str] | None:
     status_code=201,
     response_model=ActorRead,
     summary="Create an actor",
-    responses=problems(413, 503),
+    responses=problems(409, 413, 503),
 )
 def create(body: ActorCreate, session: SessionDep, analyst: Analyst) -> Response:
     return _answer(service.create_actor(session, body, who=analyst.author), 201)

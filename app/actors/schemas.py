@@ -4,13 +4,20 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from app.fields import EntityId, EntityMeta, RequestModel, Term
+from app.fields import EntityId, EntityMeta, RequestModel, Term, Text, TrimmedStr
 from app.models import AliasStrength
 from app.pagination import PageMeta
 
+ALLOW_DUPLICATE_NAME = (
+    "A request flag, not stored: `true` says this is a different actor from those whose "
+    "name or strong alias equals one of its names (official lists hold different people "
+    "with the same name). Without it such a write is refused with 409 listing those actors. "
+    "Checked on create and on updates that add names."
+)
+
 
 class AliasIn(RequestModel):
-    name: str = Field(min_length=1, max_length=300, examples=["DPRK"])
+    name: Text = Field(min_length=1, max_length=300, examples=["DPRK"])
     language: str | None = Field(
         default=None, max_length=35, pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$"
     )
@@ -26,23 +33,39 @@ class AliasIn(RequestModel):
 
 class ExternalIdIn(RequestModel):
     scheme: Term = Field(examples=["ofac"])
-    value: str = Field(min_length=1, max_length=100, examples=["20157"])
+    value: TrimmedStr = Field(
+        min_length=1,
+        max_length=100,
+        description="Stored trimmed; compared as the scheme compares its identifiers "
+        "(`un_sc` and `ofac` ignore case).",
+        examples=["20157"],
+    )
 
 
 class ActorCreate(RequestModel):
     kind: Term = Field(examples=["state"])
-    name: str = Field(min_length=1, max_length=300, examples=["North Korea"])
-    aliases: list[AliasIn] = Field(default_factory=list, max_length=200)
+    name: Text = Field(min_length=1, max_length=300, examples=["North Korea"])
+    aliases: list[AliasIn] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Other names. One that repeats the name or an earlier alias but for case, "
+        "accents and spacing is stored once, as strong if either is.",
+    )
     external_ids: list[ExternalIdIn] = Field(default_factory=list, max_length=50)
+    allow_duplicate_name: bool = Field(
+        default=False,
+        description=ALLOW_DUPLICATE_NAME,
+    )
 
 
 class ActorPatch(RequestModel):
     """JSON Merge Patch of an actor; `aliases` and `external_ids` are replaced whole."""
 
     kind: Term | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=300)
+    name: Text | None = Field(default=None, min_length=1, max_length=300)
     aliases: list[AliasIn] | None = Field(default=None, max_length=200)
     external_ids: list[ExternalIdIn] | None = Field(default=None, max_length=50)
+    allow_duplicate_name: bool | None = Field(default=None, description=ALLOW_DUPLICATE_NAME)
 
 
 class ActorMerge(RequestModel):

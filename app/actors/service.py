@@ -15,10 +15,12 @@ from app.actors.schemas import (
     ActorPage,
     ActorPatch,
     ActorRead,
+    AliasIn,
     MatchedBy,
 )
 from app.checks import BodyChecks
 from app.claims.service import refresh_claims_citing, repoint_actor
+from app.duplicates import actors_named
 from app.errors import Conflict, InvalidInput, NotFound
 from app.http import digest_etag, require_match
 from app.ids import new_id
@@ -34,7 +36,7 @@ from app.models import (
     Vocabulary,
 )
 from app.models.base import utcnow
-from app.names import match_key
+from app.names import external_id_key, match_key, spelling_key
 from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
 from app.revisions.schemas import Cause
@@ -136,7 +138,7 @@ def actor_listing(secret: str, limit: int, cursor: str | None, query: ActorQuery
     if query.external_id:
         scheme, value = query.external_id
         holder = select(col(ActorExternalId.actor_id)).where(
-            col(ActorExternalId.scheme) == scheme, col(ActorExternalId.value) == value
+            col(ActorExternalId.id_key) == external_id_key(scheme, value)
         )
         statement = statement.where(col(Actor.id).in_(holder))
 
@@ -168,7 +170,89 @@ def actor_listing(secret: str, limit: int, cursor: str | None, query: ActorQuery
 # Writes.
 
 
-def _check(session: Session, data: ActorCreate, actor_id: str) -> None:
+def distinct_aliases(name: str, aliases: list[AliasIn]) -> list[AliasIn]:
+    """The aliases without repeats of the name or of each other (case and accents aside,
+    `spelling_key`): each first spelling is kept, and is strong if any of its repeats is."""
+    kept: dict[str, AliasIn] = {}
+    for alias in aliases:
+        key = spelling_key(alias.name)
+        if key == spelling_key(name):
+            continue
+        first = kept.setdefault(key, alias)
+        if alias.strength == AliasStrength.strong != first.strength:
+            kept[key] = first.model_copy(update={"strength": AliasStrength.strong})
+    return list(kept.values())
+
+
+def _as_stored(data: ActorCreate) -> ActorCreate:
+    return data.model_copy(
+        update={"aliases": distinct_aliases(data.name, data.aliases), "allow_duplicate_name": False}
+    )
+
+
+def _names(data: ActorCreate | dict[str, Any]) -> list[tuple[str, str]]:
+    """(pointer, name) of the names other actors may not share: the name, strong aliases."""
+    body = data.model_dump(mode="json") if isinstance(data, ActorCreate) else data
+    return [("/name", body["name"])] + [
+        (f"/aliases/{i}/name", alias["name"])
+        for i, alias in enumerate(body["aliases"])
+        if alias.get("strength", AliasStrength.strong) == AliasStrength.strong
+    ]
+
+
+def _check_names(
+    session: Session, checks: BodyChecks, data: ActorCreate, actor_id: str, keys: set[str]
+) -> None:
+    """409 for each name (of those with `keys`) that names another actor already."""
+    holders: dict[str, list[dict[str, str]]] = {}
+    for named in actors_named(session, keys, excluding=actor_id):
+        holders.setdefault(named.key, []).append(
+            {"id": named.id, "name": named.name, "matched_name": named.matched_name}
+        )
+    for pointer, name in _names(data):
+        if found := holders.get(match_key(name)):
+            listed = "; ".join(f"{actor['name']} ({actor['id']})" for actor in found)
+            checks.conflict(
+                pointer,
+                f"{name!r} is already a name of {listed}. If this is a different actor, "
+                'send "allow_duplicate_name": true.',
+                actors=found,
+            )
+
+
+def _check_external_ids(
+    session: Session, checks: BodyChecks, data: ActorCreate, actor_id: str
+) -> None:
+    keys = [external_id_key(e.scheme, e.value) for e in data.external_ids]
+    holders = {
+        key: (holder_id, holder_name)
+        for key, holder_id, holder_name in session.execute(
+            select(col(ActorExternalId.id_key), col(Actor.id), col(Actor.name))
+            .join(Actor, col(Actor.id) == col(ActorExternalId.actor_id))
+            .where(col(ActorExternalId.id_key).in_(keys))
+        ).tuples()
+    }
+    first: dict[str, int] = {}
+    for i, (external, key) in enumerate(zip(data.external_ids, keys, strict=True)):
+        shown = f"{external.scheme}:{external.value}"
+        if key in first:
+            checks.fail(
+                f"/external_ids/{i}", f"{shown} is listed twice (see /external_ids/{first[key]})."
+            )
+            continue
+        first[key] = i
+        holder = holders.get(key)
+        if holder is not None and holder[0] != actor_id:
+            checks.conflict(
+                f"/external_ids/{i}",
+                f"{shown} already identifies actor {holder[0]!r} ({holder[1]}).",
+                actors=[{"id": holder[0], "name": holder[1]}],
+            )
+
+
+def _check(session: Session, data: ActorCreate, actor_id: str, name_keys: set[str]) -> None:
+    """Every problem of the body: invalid fields (422) before duplicates of other actors'
+    names (checked for `name_keys`) and external ids (409)."""
     checks = BodyChecks()
     checks.terms(session, Vocabulary.actor_kind, [("/kind", data.kind)])
     checks.terms(
@@ -176,25 +260,8 @@ def _check(session: Session, data: ActorCreate, actor_id: str) -> None:
         Vocabulary.id_scheme,
         [(f"/external_ids/{i}/scheme", e.scheme) for i, e in enumerate(data.external_ids)],
     )
-    seen: set[tuple[str, str]] = set()
-    for i, external in enumerate(data.external_ids):
-        key = (external.scheme, external.value)
-        if key in seen:
-            checks.fail(
-                f"/external_ids/{i}", f"{external.scheme}:{external.value} is listed twice."
-            )
-        seen.add(key)
-        holder = session.scalar(
-            select(col(ActorExternalId.actor_id)).where(
-                col(ActorExternalId.scheme) == external.scheme,
-                col(ActorExternalId.value) == external.value,
-            )
-        )
-        if holder is not None and holder != actor_id:
-            checks.fail(
-                f"/external_ids/{i}",
-                f"{external.scheme}:{external.value} already identifies actor {holder!r}.",
-            )
+    _check_external_ids(session, checks, data, actor_id)
+    _check_names(session, checks, data, actor_id, name_keys)
     checks.raise_if_any()
 
 
@@ -215,10 +282,15 @@ def _write_names(session: Session, actor: Actor, data: ActorCreate) -> None:
             script=alias.script,
             strength=alias.strength,
         )
-        for i, alias in enumerate(data.aliases)
+        for i, alias in enumerate(distinct_aliases(data.name, data.aliases))
     )
     session.add_all(
-        ActorExternalId(actor_id=actor.id, scheme=e.scheme, value=e.value)
+        ActorExternalId(
+            actor_id=actor.id,
+            scheme=e.scheme,
+            value=e.value,
+            id_key=external_id_key(e.scheme, e.value),
+        )
         for e in data.external_ids
     )
     session.flush()
@@ -244,7 +316,8 @@ def create_actor(
     session: Session, data: ActorCreate, who: Author | None, actor_id: str | None = None
 ) -> ActorRead:
     actor = Actor(id=actor_id or new_id(), kind=data.kind, name=data.name, name_key="")
-    _check(session, data, actor.id)
+    name_keys = set() if data.allow_duplicate_name else {match_key(n) for _, n in _names(data)}
+    _check(session, data, actor.id, name_keys)
     session.add(actor)
     _write_names(session, actor, data)
     read = _record(session, actor, Operation.created, who)
@@ -279,16 +352,22 @@ def update_actor(
         raise Conflict(
             f"Actor {actor.id!r} was merged into {actor.merged_into_id!r}; edit that one."
         )
-    changes = (
+    changes = dict(
         patch if isinstance(patch, dict) else patch.model_dump(mode="json", exclude_unset=True)
     )
+    allow_duplicate_name = bool(changes.pop("allow_duplicate_name", False))
     before = editable(session, actor)
     data = validate_body(ActorCreate, merge_patch(before, changes))
-    if data == ActorCreate.model_validate(before):
+    if _as_stored(data).model_dump(mode="json", exclude={"allow_duplicate_name"}) == before:
         read = fetch_actor(session.connection(), actor.id)
         assert read is not None
         return read  # nothing changes, so nothing is written
-    _check(session, data, actor.id)
+    # Only names the actor did not have are checked: one kept as a duplicate on purpose
+    # is not refused again on every later edit.
+    added = {match_key(name) for _, name in _names(data)} - {
+        match_key(name) for _, name in _names(before)
+    }
+    _check(session, data, actor.id, set() if allow_duplicate_name else added)
     # What claim documents embed of an actor: its name and kind.
     embedded_change = (
         "actor_renamed"

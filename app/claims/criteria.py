@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 from sqlmodel import col
 
 from app.claims.params import ClaimFilterParams, TimelineParams
@@ -23,6 +23,7 @@ from app.claims.search import SearchQuery, parse_query
 from app.errors import FieldError, InvalidInput
 from app.isodates import parse_prefix
 from app.models import ClaimStatus, DateKind, Instrument, Source, Vocabulary, VocabularyTerm
+from app.names import symbol_key
 from app.pagination import query_scope
 
 DEFAULT_STATUSES = (ClaimStatus.published.value, ClaimStatus.disputed.value)
@@ -129,24 +130,20 @@ def _check_terms(
     ]
 
 
-def _symbol_key(symbol: str) -> str:
-    return " ".join(symbol.split()).casefold()
-
-
 def _resolve_instruments(
     connection: Connection, values: tuple[str, ...]
 ) -> tuple[list[str], list[FieldError]]:
-    keys = [_symbol_key(value) for value in values]
+    keys = [symbol_key(value) for value in values]
     rows = connection.execute(
         select(col(Instrument.id), col(Instrument.symbol)).where(
-            col(Instrument.id).in_(values) | func.lower(col(Instrument.symbol)).in_(keys)
+            col(Instrument.id).in_(values) | col(Instrument.symbol_key).in_(keys)
         )
     ).all()
     ids: list[str] = []
     errors: list[FieldError] = []
     for value in values:
         found = [i for i, symbol in rows if value in (i, symbol)] or [
-            i for i, symbol in rows if _symbol_key(symbol) == _symbol_key(value)
+            i for i, symbol in rows if symbol_key(symbol) == symbol_key(value)
         ]
         if found:
             ids.append(found[0])

@@ -12,7 +12,7 @@ accepts. Parameters combine with AND; a repeated parameter is OR within itself.
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.fields import DatePrefixStr, QueryTimestamp
 from app.models import ClaimStatus, DateKind
@@ -21,20 +21,13 @@ from app.pagination import DEFAULT_LIMIT, MAX_LIMIT
 MAX_VALUES = 20
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the driver.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
 TermValue = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 ProgramCode = Annotated[
     str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 ]
-Name = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_no_nul)]
-Reference = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_nul)]
-Publisher = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+Name = Annotated[str, Field(min_length=1, max_length=300)]
+Reference = Annotated[str, Field(min_length=1, max_length=100)]
+Publisher = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 def _repeatable(description: str, max_length: int = MAX_VALUES) -> Any:
@@ -120,9 +113,11 @@ class ClaimFilterParams(QueryParams):
     actor: Annotated[
         list[Name],
         _repeatable(
-            "An actor id, or a name or alias of one (case, accents, apostrophes, punctuation "
-            "and word order do not matter). An ambiguous or unknown name is a 422 listing "
-            "the candidates or closest names; a merged actor's id means its survivor."
+            "An actor id, an external id as `scheme:value` (`un_sc:KPi.034`, `ofac:20157`; "
+            "`un_sc` and `ofac` ignore case), or a name or alias of one (case, accents, "
+            "apostrophes, punctuation and word order do not matter). An ambiguous or "
+            "unknown name is a 422 listing the candidates or closest names; a merged "
+            "actor's id means its survivor."
         ),
     ] = []
     actor_role: ActorRoleFilter = []

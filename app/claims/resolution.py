@@ -1,5 +1,7 @@
 """Resolving the actors a query names: by id, or by name through canonical names and aliases.
 
+An external id written `scheme:value` (`un_sc:KPi.034`, `ofac:20157`) names its holder
+as an id does, compared as its scheme compares identifiers (`app.names.external_id_key`).
 Names meet on `app.names.match_key` (case, diacritics, apostrophe styles, punctuation and
 word order do not matter), so `DPRK`, `North Korea` and `Democratic People’s Republic of
 Korea` find one actor when they are its names. A canonical name or strong alias outranks a
@@ -32,11 +34,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.errors import FieldError, InvalidInput
-from app.models import Actor, ActorAlias, AliasStrength
-from app.names import match_key
+from app.models import Actor, ActorAlias, ActorExternalId, AliasStrength
+from app.names import external_id_key, match_key
 
 CLOSEST_NAMES = 5
 MIN_SIMILARITY = 50.0
+_EXACT = frozenset({"id", "external_id"})
 _RANK = {"id": 3, "name": 2, AliasStrength.strong.value: 2, AliasStrength.weak.value: 1}
 
 
@@ -53,13 +56,15 @@ class NameHit:
 
     @property
     def rank(self) -> int:
-        return _RANK["id"] if self.via == "id" else _RANK[self.strength]
+        return _RANK["id"] if self.via in _EXACT else _RANK[self.strength]
 
 
 def _hits_statement() -> Select[Any]:
-    """Every id, name and alias matching the `values` (ids) or `keys` (match keys), with the
-    actor each one names after merges. Built once: building it costs more than running it."""
+    """Every id, external id, name and alias matching the `values` (ids), `id_keys` (external
+    id keys) or `keys` (match keys), with the actor each one names after merges. Built once:
+    building it costs more than running it."""
     values: BindParameter[str] = bindparam("values", expanding=True)
+    id_keys: BindParameter[str] = bindparam("id_keys", expanding=True)
     keys: BindParameter[str] = bindparam("keys", expanding=True)
     by_id: Select[Any] = select(
         col(Actor.id).label("actor_id"),
@@ -68,6 +73,13 @@ def _hits_statement() -> Select[Any]:
         literal(AliasStrength.strong.value, String).label("strength"),
         col(Actor.name).label("matched_name"),
     ).where(col(Actor.id).in_(values))
+    by_external_id = select(
+        col(ActorExternalId.actor_id),
+        col(ActorExternalId.id_key),
+        literal("external_id", String),
+        literal(AliasStrength.strong.value, String),
+        col(ActorExternalId.value),
+    ).where(col(ActorExternalId.id_key).in_(id_keys))
     by_name = select(
         col(Actor.id),
         col(Actor.name_key),
@@ -82,7 +94,7 @@ def _hits_statement() -> Select[Any]:
         col(ActorAlias.strength),
         col(ActorAlias.name),
     ).where(col(ActorAlias.name_key).in_(keys))
-    found = union_all(by_id, by_name, by_alias).subquery("found")
+    found = union_all(by_id, by_external_id, by_name, by_alias).subquery("found")
     named = aliased(Actor, name="named")
     survivor = aliased(Actor, name="survivor")
     return (
@@ -102,10 +114,18 @@ def _hits_statement() -> Select[Any]:
 _HITS = _hits_statement()
 
 
+def _id_key(value: str) -> str | None:
+    """The external id key of a `scheme:value`, or None for a value without a scheme."""
+    scheme, colon, identifier = value.partition(":")
+    return external_id_key(scheme.strip(), identifier) if colon and identifier.strip() else None
+
+
 def _hits(connection: Connection, values: Sequence[str]) -> list[NameHit]:
-    """Every id, name and alias matching any of `values`, mapped to surviving actors."""
+    """Every id, external id, name and alias matching any of `values`, mapped to surviving
+    actors."""
     keys = sorted({match_key(value) for value in values} - {""})
-    rows = connection.execute(_HITS, {"values": list(values), "keys": keys})
+    id_keys = sorted({key for value in values if (key := _id_key(value))})
+    rows = connection.execute(_HITS, {"values": list(values), "id_keys": id_keys, "keys": keys})
     return [NameHit(*row) for row in rows]
 
 
@@ -151,9 +171,11 @@ def resolve_actors(connection: Connection, parameter: str, values: Sequence[str]
     problems: list[dict[str, Any]] = []
     errors: list[FieldError] = []
     for value in values:
-        own = [hit for hit in hits if hit.via == "id" and hit.key == value] or [
-            hit for hit in hits if hit.via != "id" and hit.key == match_key(value)
-        ]
+        own = (
+            [hit for hit in hits if hit.via == "id" and hit.key == value]
+            or [hit for hit in hits if hit.via == "external_id" and hit.key == _id_key(value)]
+            or [hit for hit in hits if hit.via not in _EXACT and hit.key == match_key(value)]
+        )
         best = max((hit.rank for hit in own), default=0)
         actors = {hit.actor_id: hit for hit in own if hit.rank == best}
         if len(actors) == 1:

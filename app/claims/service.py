@@ -30,6 +30,7 @@ from app.claims.projection import (
     render_claim,
     store_document,
 )
+from app.claims.repeats import check_repeats, check_supersedes_cycle
 from app.claims.schemas import (
     QUOTE_CONTEXT,
     STATUS_BY_TRANSITION,
@@ -67,6 +68,23 @@ from app.revisions.service import Author, append_revision
 
 CHILD_TABLES = (ClaimActor, ClaimDate, EvidenceSpan, ClaimInstrument, ClaimProgram, ClaimRelation)
 SHOWN_TEXT = 200
+
+
+def _check_span(checks: BodyChecks, index: int, span: EvidenceIn) -> bool:
+    """Whether the span has the quote's length (checked before the text is read, so a wrong
+    length is reported beside every other problem of the body)."""
+    pointer = f"/evidence/{index}"
+    if span.end <= span.start:
+        checks.fail(pointer, f"Evidence {index}: end must be greater than start.")
+        return False
+    if span.end - span.start != len(span.quote):
+        checks.fail(
+            f"{pointer}/quote",
+            f"Evidence {index}: the span {span.start}–{span.end} holds "
+            f"{span.end - span.start} characters but the quote has {len(span.quote)}.",
+        )
+        return False
+    return True
 
 
 def _check_evidence(checks: BodyChecks, index: int, span: EvidenceIn, text: str) -> None:
@@ -132,9 +150,10 @@ def _check(session: Session, data: ClaimCreate, claim_id: str) -> dict[str, str]
         .all()
     )
     for i, span in enumerate(data.evidence):
+        well_formed = _check_span(checks, i, span)
         if span.source_id not in texts:
             checks.fail(f"/evidence/{i}/source_id", f"No source with id {span.source_id!r}.")
-        else:
+        elif well_formed:
             _check_evidence(checks, i, span, texts[span.source_id])
 
     instrument_ids = {link.instrument_id for link in data.instruments}
@@ -156,6 +175,8 @@ def _check(session: Session, data: ClaimCreate, claim_id: str) -> dict[str, str]
             checks.fail(f"/relations/{i}/target_id", f"No claim with id {relation.target_id!r}.")
 
     _check_date_order(checks, data)
+    check_repeats(checks, data)
+    check_supersedes_cycle(session, checks, data, claim_id)
     checks.raise_if_any()
     return texts
 

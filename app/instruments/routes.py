@@ -42,7 +42,7 @@ def _answer(read: InstrumentRead, status: int = 200) -> Response:
     status_code=201,
     response_model=InstrumentRead,
     summary="Create a legal instrument",
-    responses=problems(413, 503),
+    responses=problems(409, 413, 503),
 )
 def create(body: InstrumentCreate, session: SessionDep, analyst: Analyst) -> Response:
     instrument = service.create_instrument(session, body, who=analyst.author)
@@ -62,7 +62,12 @@ async def list_instruments(
     settings: SettingsDep,
     if_none_match: IfNoneMatchHeader = None,
     symbol: Annotated[
-        str | None, Query(max_length=100, description="Exact symbol, e.g. `S/RES/2397 (2017)`.")
+        str | None,
+        Query(
+            max_length=100,
+            description="The symbol, spaces and case aside: `S/RES/2397(2017)` finds "
+            "`S/RES/2397 (2017)`.",
+        ),
     ] = None,
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
@@ -91,7 +96,7 @@ async def get(
     "/{instrument_id}",
     response_model=InstrumentRead,
     summary="Update a legal instrument (JSON Merge Patch)",
-    responses=problems(404, 412, 413, 428, 503),
+    responses=problems(404, 409, 412, 413, 428, 503),
 )
 def update(
     instrument_id: IdPath,

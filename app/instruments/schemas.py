@@ -2,18 +2,19 @@
 
 from pydantic import Field
 
-from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel
+from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel, Text
 from app.pagination import PageMeta
 
 
 class InstrumentCreate(RequestModel):
-    symbol: str = Field(
+    symbol: Text = Field(
         min_length=1,
         max_length=100,
-        description="The instrument's official symbol, unique.",
+        description="The instrument's official symbol, unique ignoring spaces and case "
+        "(`S/RES/2397(2017)` is `S/RES/2397 (2017)`).",
         examples=["S/RES/2397 (2017)"],
     )
-    title: str | None = Field(default=None, max_length=500)
+    title: Text | None = Field(default=None, max_length=500)
     issuer_id: EntityId | None = Field(default=None, description="The issuing actor.")
     adopted: DatePrefixStr | None = None
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
@@ -22,8 +23,8 @@ class InstrumentCreate(RequestModel):
 class InstrumentPatch(RequestModel):
     """JSON Merge Patch of an instrument."""
 
-    symbol: str | None = Field(default=None, min_length=1, max_length=100)
-    title: str | None = Field(default=None, max_length=500)
+    symbol: Text | None = Field(default=None, min_length=1, max_length=100)
+    title: Text | None = Field(default=None, max_length=500)
     issuer_id: EntityId | None = None
     adopted: DatePrefixStr | None = None
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")

@@ -21,6 +21,7 @@ from app.isodates import parse_prefix
 from app.listings import Listing, id_ordered_listing
 from app.models import Actor, EntityType, Instrument, Operation
 from app.models.base import utcnow
+from app.names import symbol_key
 from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
 from app.revisions.schemas import Cause
@@ -48,10 +49,10 @@ def fetch_instrument(connection: Connection, instrument_id: str) -> InstrumentRe
 def instrument_listing(
     secret: str, limit: int, cursor: str | None, symbol: str | None
 ) -> Listing[None]:
-    """Instruments in id order, optionally the one with `symbol`."""
+    """Instruments in id order, optionally the one with `symbol` (spaces and case aside)."""
     statement = select(Instrument).order_by(col(Instrument.id))
     if symbol:
-        statement = statement.where(col(Instrument.symbol) == symbol)
+        statement = statement.where(col(Instrument.symbol_key) == symbol_key(symbol))
 
     def render(_: Connection, rows: Sequence[RowMapping], next_cursor: str | None) -> bytes:
         data = [to_read(dict(row)) for row in rows]
@@ -72,9 +73,19 @@ def instrument_listing(
 
 def _check(session: Session, data: InstrumentCreate, instrument_id: str) -> None:
     checks = BodyChecks()
-    holder = session.scalar(select(col(Instrument.id)).where(col(Instrument.symbol) == data.symbol))
-    if holder is not None and holder != instrument_id:
-        checks.fail("/symbol", f"Instrument {holder!r} already has the symbol {data.symbol!r}.")
+    holder = session.execute(
+        select(col(Instrument.id), col(Instrument.symbol)).where(
+            col(Instrument.symbol_key) == symbol_key(data.symbol),
+            col(Instrument.id) != instrument_id,
+        )
+    ).first()
+    if holder is not None:
+        checks.conflict(
+            "/symbol",
+            f"Instrument {holder.id!r} already has the symbol {holder.symbol!r}"
+            + (" (spaces and case aside)." if holder.symbol != data.symbol else "."),
+            instruments=[{"id": holder.id, "symbol": holder.symbol}],
+        )
     if data.issuer_id is not None:
         merged_into = session.execute(
             select(col(Actor.merged_into_id)).where(col(Actor.id) == data.issuer_id)
@@ -91,6 +102,7 @@ def _check(session: Session, data: InstrumentCreate, instrument_id: str) -> None
 def _apply(instrument: Instrument, data: InstrumentCreate) -> None:
     for field, value in data.model_dump().items():
         setattr(instrument, field, value)
+    instrument.symbol_key = symbol_key(data.symbol)
     adopted = parse_prefix(data.adopted) if data.adopted else None
     instrument.adopted_precision = adopted.precision if adopted else None
     instrument.adopted_earliest = adopted.earliest if adopted else None
@@ -109,7 +121,9 @@ def _record(
 def create_instrument(
     session: Session, data: InstrumentCreate, who: Author | None, instrument_id: str | None = None
 ) -> Instrument:
-    instrument = Instrument(id=instrument_id or new_id(), symbol=data.symbol)
+    instrument = Instrument(
+        id=instrument_id or new_id(), symbol=data.symbol, symbol_key=symbol_key(data.symbol)
+    )
     _check(session, data, instrument.id)
     _apply(instrument, data)
     session.add(instrument)

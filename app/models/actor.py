@@ -46,4 +46,7 @@ class ActorExternalId(SQLModel, table=True):
 
     scheme: str = Field(primary_key=True, max_length=32)
     value: str = Field(primary_key=True, max_length=100)
+    # `scheme:value` as the scheme compares identifiers (app.names.external_id_key): what
+    # lookups and the one-holder check use. Not unique, so a migration keeps old duplicates.
+    id_key: str = Field(max_length=140, index=True)
     actor_id: str = Field(foreign_key="actor.id", max_length=ID_LENGTH, ondelete="CASCADE")

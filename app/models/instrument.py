@@ -12,6 +12,8 @@ class Instrument(EntityColumns, table=True):
 
     id: str = Field(primary_key=True, max_length=ID_LENGTH)
     symbol: str = Field(max_length=100, unique=True)
+    # The symbol without spaces or case (app.names.symbol_key), which identifies it.
+    symbol_key: str = Field(max_length=100, index=True)
     title: str | None = Field(default=None, max_length=500)
     issuer_id: str | None = Field(default=None, foreign_key="actor.id", max_length=ID_LENGTH)
     adopted: str | None = Field(default=None, max_length=10)

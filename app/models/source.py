@@ -17,6 +17,8 @@ class Source(EntityColumns, table=True):
     publisher: str | None = Field(default=None, max_length=200)
     author: str | None = Field(default=None, max_length=200)
     url: str | None = Field(default=None, max_length=2000)
+    # The URL as a document address (app.names.url_key), for the duplicate check.
+    url_key: str | None = Field(default=None, max_length=2000, index=True)
     language: str | None = Field(default=None, max_length=35)
     published: str | None = Field(default=None, max_length=10)
     published_precision: str | None = Field(default=None, max_length=5)
@@ -24,4 +26,4 @@ class Source(EntityColumns, table=True):
     published_latest: date | None = None
     retrieved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     text: str = Field(sa_column=Column(Text, nullable=False))
-    sha256: str = Field(max_length=64)
+    sha256: str = Field(max_length=64, index=True)

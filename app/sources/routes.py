@@ -38,7 +38,7 @@ def _answer(read: SourceRead, status: int = 200) -> Response:
     status_code=201,
     response_model=SourceRead,
     summary="Create a source",
-    responses=problems(413, 503),
+    responses=problems(409, 413, 503),
 )
 def create(body: SourceCreate, session: SessionDep, analyst: Analyst) -> Response:
     source = service.create_source(session, body, who=analyst.author)

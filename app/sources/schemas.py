@@ -2,10 +2,11 @@
 
 from pydantic import BaseModel, Field
 
-from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel, Term, Timestamp
+from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel, Term, Text, Timestamp
 from app.pagination import PageMeta
 
 MAX_TEXT_LENGTH = 500_000
+EXAMPLE_TITLE = "Donbas separatist leader urges cooperation with North Korea - KCNA"
 
 
 class SourceFields(BaseModel):
@@ -13,7 +14,7 @@ class SourceFields(BaseModel):
     title: str = Field(
         min_length=1,
         max_length=500,
-        examples=["Donbas separatist leader urges cooperation with North Korea - KCNA"],
+        examples=[EXAMPLE_TITLE],
     )
     publisher: str | None = Field(default=None, max_length=200, examples=["Reuters"])
     author: str | None = Field(default=None, max_length=200, examples=["Josh Smith"])
@@ -29,8 +30,20 @@ class SourceFields(BaseModel):
     retrieved_at: Timestamp | None = None
 
 
+ALLOW_DUPLICATE_SOURCE = (
+    "A request flag, not stored: `true` keeps this source beside one with the same URL or "
+    "the same held text (its SHA-256). Without it such a write is refused with 409 naming "
+    "that source."
+)
+
+
 class SourceCreate(SourceFields, RequestModel):
-    text: str = Field(
+    # Declared again to refuse blank text in what is written, not in what was stored.
+    title: Text = Field(min_length=1, max_length=500, examples=[EXAMPLE_TITLE])
+    publisher: Text | None = Field(default=None, max_length=200, examples=["Reuters"])
+    author: Text | None = Field(default=None, max_length=200, examples=["Josh Smith"])
+    allow_duplicate_source: bool = Field(default=False, description=ALLOW_DUPLICATE_SOURCE)
+    text: Text = Field(
         min_length=1,
         max_length=MAX_TEXT_LENGTH,
         description="The text we hold: evidence offsets are code-point indices into it. "
@@ -42,14 +55,15 @@ class SourcePatch(RequestModel):
     """JSON Merge Patch of a source: absent fields stay, `null` clears an optional field."""
 
     kind: Term | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=500)
-    publisher: str | None = Field(default=None, max_length=200)
-    author: str | None = Field(default=None, max_length=200)
+    title: Text | None = Field(default=None, min_length=1, max_length=500)
+    publisher: Text | None = Field(default=None, max_length=200)
+    author: Text | None = Field(default=None, max_length=200)
     url: str | None = Field(default=None, max_length=2000)
     language: str | None = Field(default=None, max_length=35)
     published: DatePrefixStr | None = None
     retrieved_at: Timestamp | None = None
-    text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT_LENGTH)
+    text: Text | None = Field(default=None, min_length=1, max_length=MAX_TEXT_LENGTH)
+    allow_duplicate_source: bool | None = Field(default=None, description=ALLOW_DUPLICATE_SOURCE)
 
 
 class SourceSummary(SourceFields, EntityMeta):

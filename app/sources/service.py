@@ -16,6 +16,7 @@ from app.isodates import parse_prefix
 from app.listings import Listing, id_ordered_listing
 from app.models import EntityType, EvidenceSpan, Operation, Source, Vocabulary
 from app.models.base import utcnow
+from app.names import url_key
 from app.pagination import query_scope
 from app.patching import merge_patch, validate_body
 from app.revisions.schemas import Cause
@@ -36,19 +37,56 @@ def to_read(source: Source | dict[str, Any]) -> SourceRead:
 
 
 def _apply(source: Source, data: SourceCreate) -> None:
-    for field, value in data.model_dump(exclude={"text"}).items():
+    for field, value in data.model_dump(exclude={"text", "allow_duplicate_source"}).items():
         setattr(source, field, value)
+    source.url_key = url_key(data.url) if data.url else None
     published = parse_prefix(data.published) if data.published else None
     source.published_precision = published.precision if published else None
     source.published_earliest = published.earliest if published else None
     source.published_latest = published.latest if published else None
     source.text = data.text
-    source.sha256 = hashlib.sha256(data.text.encode()).hexdigest()
+    source.sha256 = _sha256(data.text)
 
 
-def _check(session: Session, data: SourceCreate) -> None:
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check(
+    session: Session, data: SourceCreate, source_id: str, before: Source | None = None
+) -> None:
+    """Invalid fields (422) before duplicates (409): another source at the same URL, or
+    holding the same text, unless the body says to keep both. An update is checked only for
+    the URL or text it changes."""
     checks = BodyChecks()
     checks.terms(session, Vocabulary.source_kind, [("/kind", data.kind)])
+    if before is not None and data.text != before.text and _is_cited(session, source_id):
+        checks.conflict(
+            "/text",
+            "The held text cannot change while evidence cites it; retract or re-point "
+            "those claims' evidence first.",
+            source_id=source_id,
+        )
+    if not data.allow_duplicate_source:
+        wanted = []
+        if data.url and (before is None or url_key(data.url) != before.url_key):
+            wanted.append(("/url", col(Source.url_key) == url_key(data.url), "URL"))
+        text_hash = _sha256(data.text)
+        if before is None or text_hash != before.sha256:
+            wanted.append(("/text", col(Source.sha256) == text_hash, "held text"))
+        for pointer, same, what in wanted:
+            holder = session.execute(
+                select(col(Source.id), col(Source.title), col(Source.url)).where(
+                    same, col(Source.id) != source_id
+                )
+            ).first()
+            if holder is not None:
+                checks.conflict(
+                    pointer,
+                    f"Source {holder.id!r} ({holder.title}) has the same {what}. To keep "
+                    'both, send "allow_duplicate_source": true.',
+                    sources=[{"id": holder.id, "title": holder.title, "url": holder.url}],
+                )
     checks.raise_if_any()
 
 
@@ -60,8 +98,8 @@ def _record(session: Session, source: Source, operation: Operation, who: Author 
 def create_source(
     session: Session, data: SourceCreate, who: Author | None, source_id: str | None = None
 ) -> Source:
-    _check(session, data)
     source = Source(id=source_id or new_id(), text="", sha256="", kind="", title="")
+    _check(session, data, source.id)
     _apply(source, data)
     session.add(source)
     session.flush()
@@ -86,7 +124,7 @@ def editable(source: Source) -> dict[str, Any]:
     """The source as a create body: what a merge patch applies to."""
     fields = set(SourceCreate.model_fields)
     return SourceCreate.model_validate(source.model_dump(include=fields)).model_dump(
-        mode="json", exclude_none=True
+        mode="json", exclude_none=True, exclude={"allow_duplicate_source"}
     )
 
 
@@ -99,20 +137,20 @@ def update_source(
 ) -> Source:
     source = _lock(session, source_id)
     require_match(if_match, source_etag(source.id, source.version), source.version)
-    changes = (
+    changes = dict(
         patch if isinstance(patch, dict) else patch.model_dump(mode="json", exclude_unset=True)
     )
+    allow_duplicate = bool(changes.pop("allow_duplicate_source", False))
     data = validate_body(SourceCreate, merge_patch(editable(source), changes))
-    if data.text != source.text and _is_cited(session, source.id):
-        raise Conflict(
-            "The held text cannot change while evidence cites it; retract or re-point "
-            "those claims' evidence first.",
-            source_id=source.id,
-        )
     if data == SourceCreate.model_validate(editable(source)):
         return source  # nothing changes, so nothing is written
     citation_before = {field: getattr(source, field) for field in CITATION_FIELDS}
-    _check(session, data)
+    _check(
+        session,
+        data.model_copy(update={"allow_duplicate_source": allow_duplicate}),
+        source.id,
+        source,
+    )
     _apply(source, data)
     source.version += 1
     source.updated_at = utcnow()

@@ -1,7 +1,7 @@
 """api keys, and the key of each revision's author
 
 Revision ID: 0010_api_keys
-Revises: 0008_revision_cause
+Revises: 0009_normalised_keys
 Create Date: 2026-12-02
 
 Keys are stored as an HMAC of the secret under the server's pepper (never the secret).
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_api_keys"
-down_revision: str | None = "0008_revision_cause"
+down_revision: str | None = "0009_normalised_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
