@@ -1,11 +1,12 @@
 """Field types shared by request and response schemas."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -27,11 +28,19 @@ def _as_utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+DATE_PREFIX_PATTERN = (
+    r"^(?:[1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])"
+    r"(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?$"
+)
 DatePrefixStr = Annotated[
     str,
     Field(
         max_length=10,
         pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+        # The document shows the values `parse_prefix` accepts (years 0001 to 9999, months 01
+        # to 12, days 01 to 31; only the calendar check, such as 2023-02-29, is left to the
+        # server); the looser pattern above lets `parse_prefix` say what is wrong.
+        json_schema_extra={"pattern": DATE_PREFIX_PATTERN},
         description="ISO 8601 date or prefix of one, keeping the precision the source gave: "
         "`2017` (year), `2019-12` (month), `2022-07-15` (day).",
         examples=["2022-07"],
@@ -74,3 +83,20 @@ class EntityMeta(BaseModel):
     version: int = Field(ge=1, description="Increments on every write.", examples=[1])
     created_at: Timestamp
     updated_at: Timestamp
+
+
+def _refuse_null(value: object) -> object:
+    if value is None:
+        raise ValueError("This field cannot be cleared: leave it out to keep its value")
+    return value
+
+
+T = TypeVar("T")
+# A merge-patch field that may be set but not cleared: absent keeps it, `null` is a 422, and
+# the document shows no null. Its default None means "absent" and is never validated, so
+# pydantic validates the bare type (one clear error, not one per member of a union with
+# None); type checkers see the None that the default puts there.
+if TYPE_CHECKING:
+    NotClearable = Annotated[T | None, BeforeValidator(_refuse_null)]
+else:
+    NotClearable = Annotated[T, BeforeValidator(_refuse_null)]

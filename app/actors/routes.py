@@ -52,6 +52,9 @@ def _external_id(text: str | None) -> tuple[str, str] | None:
     status_code=201,
     response_model=ActorRead,
     summary="Create an actor",
+    description="Its kind must be a term of the `actor_kind` vocabulary; names, aliases and "
+    "external "
+    "ids are checked for clashes with other actors (422).",
     responses=problems(413, 503),
 )
 def create(body: ActorCreate, session: SessionDep) -> Response:
@@ -63,6 +66,9 @@ def create(body: ActorCreate, session: SessionDep) -> Response:
     name="list",
     response_model=ActorPage,
     summary="List actors, optionally by name, alias or external id",
+    description="Actors in id order, keyset-paginated. With `q`, those whose name or alias matches "
+    "(case, accents and punctuation do not matter), each with the name it `matched` by; "
+    "with `external_id`, the actor holding that id.",
     responses={**READ_PROBLEMS, **problems(400)},
 )
 async def list_actors(
@@ -126,6 +132,10 @@ async def get(
     "/{actor_id}",
     response_model=ActorRead,
     summary="Update an actor (JSON Merge Patch)",
+    description="Absent fields stay; `aliases` and `external_ids` are replaced whole, `null` "
+    "empties "
+    "them; `kind` and `name` cannot be cleared. A merged actor cannot be edited (409). "
+    "Claims embedding the actor are refreshed with its new name.",
     responses=problems(404, 409, 412, 413, 428, 503),
 )
 def update(

@@ -109,6 +109,8 @@ async def facets(
     "/{claim_id}",
     response_model=ClaimRead,
     summary="Get a claim with everything it embeds",
+    description="The claim with its actors (names as they are now), dates with their precision and "
+    "day bounds, evidence with each source's citation, instruments and relations.",
     responses={**READ_PROBLEMS, **problems(404)},
 )
 async def get(
@@ -149,6 +151,10 @@ async def list_evidence(
     "/{claim_id}",
     response_model=ClaimRead,
     summary="Update a claim (JSON Merge Patch; lists are replaced whole)",
+    description="Absent fields stay; a list given is replaced whole and `null` empties it, except "
+    "`evidence`, which a claim always has; `confidence: null` clears it; the other fields "
+    "cannot be cleared. The result is checked as a create would be; a patch that changes "
+    "nothing writes nothing.",
     responses=WRITE_PROBLEMS,
 )
 def update(
@@ -164,6 +170,8 @@ def update(
     "/{claim_id}/retract",
     response_model=ClaimRead,
     summary="Retract a claim, with the reason",
+    description="Sets the status to `retracted` and records the reason; the claim stays readable "
+    "(lists leave it out unless `status=retracted` is asked).",
     responses=WRITE_PROBLEMS,
 )
 def retract(
@@ -176,6 +184,8 @@ def retract(
     "/{claim_id}/revisions",
     response_model=RevisionPage,
     summary="A claim's revisions, oldest first, with full snapshots",
+    description="Every version of the claim as it was written, keyset-paginated; each snapshot has "
+    "the shape of the claim document at the time.",
     responses={**READ_PROBLEMS, **problems(404)},
 )
 async def list_revisions(

@@ -5,7 +5,15 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel, Term, Timestamp
+from app.fields import (
+    DatePrefixStr,
+    EntityId,
+    EntityMeta,
+    NotClearable,
+    RequestModel,
+    Term,
+    Timestamp,
+)
 from app.isodates import Precision
 from app.models import ClaimStatus, DateKind, RelationType, Stance
 from app.pagination import PageMeta
@@ -103,17 +111,18 @@ class ClaimCreate(RequestModel):
 
 
 class ClaimPatch(RequestModel):
-    """JSON Merge Patch of a claim: absent fields stay, lists are replaced whole."""
+    """JSON Merge Patch of a claim: absent fields stay, lists are replaced whole; `null`
+    clears `confidence` and empties a list (except `evidence`, which a claim always has)."""
 
-    predicate: Term | None = None
-    statement: str | None = Field(default=None, min_length=1, max_length=1000)
-    modality: Term | None = None
-    status: ClaimStatus | None = None
+    predicate: NotClearable[Term] = None
+    statement: NotClearable[Annotated[str, Field(min_length=1, max_length=1000)]] = None
+    modality: NotClearable[Term] = None
+    status: NotClearable[ClaimStatus] = None
     confidence: float | None = Field(default=None, ge=0, le=1)
     programs: list[Program] | None = Field(default=None, max_length=20)
     actors: list[ClaimActorIn] | None = Field(default=None, max_length=50)
     dates: list[ClaimDateIn] | None = Field(default=None, max_length=20)
-    evidence: list[EvidenceIn] | None = Field(default=None, max_length=50)
+    evidence: NotClearable[Annotated[list[EvidenceIn], Field(min_length=1, max_length=50)]] = None
     instruments: list[ClaimInstrumentIn] | None = Field(default=None, max_length=20)
     relations: list[ClaimRelationIn] | None = Field(default=None, max_length=50)
 

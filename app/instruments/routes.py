@@ -39,6 +39,8 @@ def _answer(read: InstrumentRead, status: int = 200) -> Response:
     status_code=201,
     response_model=InstrumentRead,
     summary="Create a legal instrument",
+    description="The symbol is unique (422 when taken); `issuer_id`, when given, must name an "
+    "actor.",
     responses=problems(413, 503),
 )
 def create(body: InstrumentCreate, session: SessionDep) -> Response:
@@ -50,6 +52,8 @@ def create(body: InstrumentCreate, session: SessionDep) -> Response:
     name="list",
     response_model=InstrumentPage,
     summary="List legal instruments",
+    description="Instruments in id order, keyset-paginated; `symbol` finds one by its exact "
+    "symbol.",
     responses=READ_PROBLEMS,
 )
 async def list_instruments(
@@ -71,6 +75,7 @@ async def list_instruments(
     "/{instrument_id}",
     response_model=InstrumentRead,
     summary="Get a legal instrument",
+    description="The instrument with its adoption date and that date's precision.",
     responses={**READ_PROBLEMS, **problems(404)},
 )
 async def get(
@@ -87,6 +92,8 @@ async def get(
     "/{instrument_id}",
     response_model=InstrumentRead,
     summary="Update a legal instrument (JSON Merge Patch)",
+    description="Absent fields stay, `null` clears an optional field; `symbol` cannot be cleared. "
+    "Claims citing the instrument are refreshed when its symbol or title changes.",
     responses=problems(404, 412, 413, 428, 503),
 )
 def update(

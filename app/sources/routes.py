@@ -35,6 +35,8 @@ def _answer(read: SourceRead, status: int = 200) -> Response:
     status_code=201,
     response_model=SourceRead,
     summary="Create a source",
+    description="The held text is what evidence offsets count in (code points); its kind must be a "
+    "term of the `source_kind` vocabulary.",
     responses=problems(413, 503),
 )
 def create(body: SourceCreate, session: SessionDep) -> Response:
@@ -47,6 +49,8 @@ def create(body: SourceCreate, session: SessionDep) -> Response:
     name="list",
     response_model=SourcePage,
     summary="List sources (without their text)",
+    description="Sources in id order, keyset-paginated, with the length and SHA-256 of their held "
+    "text but not the text itself (`GET /v1/sources/{id}` has it).",
     responses=READ_PROBLEMS,
 )
 async def list_sources(
@@ -54,7 +58,9 @@ async def list_sources(
     engine: EngineDep,
     settings: SettingsDep,
     if_none_match: IfNoneMatchHeader = None,
-    kind: Annotated[str | None, Query(max_length=64)] = None,
+    kind: Annotated[
+        str | None, Query(max_length=64, description="Only sources of this kind.")
+    ] = None,
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
 ) -> Response:
@@ -66,6 +72,8 @@ async def list_sources(
     "/{source_id}",
     response_model=SourceRead,
     summary="Get a source with its text",
+    description="The source's citation fields and the whole held text; `GET /v1/sources/{id}/text` "
+    "serves a passage.",
     responses={**READ_PROBLEMS, **problems(404)},
 )
 async def get(
@@ -89,7 +97,7 @@ async def get_text(
     source_id: IdPath,
     engine: EngineDep,
     if_none_match: IfNoneMatchHeader = None,
-    start: Annotated[int, Query(ge=0)] = 0,
+    start: Annotated[int, Query(ge=0, description="First code point of the passage.")] = 0,
     end: Annotated[int | None, Query(ge=1, description="Defaults to the end of the text.")] = None,
 ) -> Response:
     read = await run_read(engine, lambda connection: service.fetch_source(connection, source_id))
@@ -128,6 +136,9 @@ def update(
     "/{source_id}",
     status_code=204,
     summary="Delete a source no evidence cites",
+    description="Answers 409 while any claim's evidence cites the source; the deletion is "
+    "recorded in "
+    "the change feed with the source as it was.",
     responses=problems(404, 409, 412, 428, 503),
 )
 def delete(source_id: IdPath, session: SessionDep, if_match: IfMatchHeader = None) -> Response:
