@@ -26,7 +26,9 @@ from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_r
 
 router = resource_router("/v1/actors", "actors")
 # scheme (a vocabulary term) and value, e.g. `ofac:20157`.
-EXTERNAL_ID_PATTERN = r"^[a-z][a-z0-9_]*:\S.*$"
+# `scheme:value`, as long as `_external_id` allows: a scheme of up to 32 characters, a value
+# of up to 100.
+EXTERNAL_ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}:\S.{0,99}$"
 
 
 def _answer(read: ActorRead, status: int = 200) -> Response:
