@@ -40,6 +40,7 @@ LOCATION = {"description": "Where the resource now is.", "schema": STRING}
 BUSY = {"description": "The database is busy; retry after `Retry-After` seconds"}
 UNSUPPORTED = {"description": "The body's media type is not one the operation accepts"}
 BAD_CURSOR = {"description": "Bad request, such as a cursor that does not belong to this query"}
+TOO_LARGE = {"description": "Request body too large"}
 UNPARSABLE = {"description": "The body cannot be parsed: malformed JSON, or not UTF-8"}
 
 # What a change or revision snapshot holds, by entity type: the read model as it was written.
@@ -111,12 +112,14 @@ def _refine_responses(operation: dict[str, Any]) -> None:
     """Error answers are problem+json only (FastAPI also lists application/json); successful
     answers declare the caching headers they carry; the answers every operation of a kind
     can give are declared on each: 503 when the database is busy, 415 for a body of another
-    media type, 400 for a body that cannot be parsed or a cursor that is not this query's."""
+    media type, 413 for one over the size limit, 400 for a body that cannot be parsed or a
+    cursor that is not this query's."""
     responses = operation["responses"]
     probe = operation.get("tags") == ["health"]  # probes answer without validators
     takes_body = "requestBody" in operation
     if takes_body:
         responses.setdefault("400", deepcopy(UNPARSABLE))
+        responses.setdefault("413", deepcopy(TOO_LARGE))
         responses.setdefault("415", deepcopy(UNSUPPORTED))
     if any(p["name"] in ("cursor", "after") for p in operation.get("parameters", [])):
         responses.setdefault("400", deepcopy(BAD_CURSOR))
