@@ -190,6 +190,10 @@ def before_call(ctx: Any, case: Any, kwargs: Any) -> None:
         etag = _current_etag(case)
         if etag is not None:
             case.headers["If-Match"] = etag
+    if case.path == "/v1/actors/{actor_id}/merge" and isinstance(case.body, dict):
+        merged = case.path_parameters.get("actor_id")
+        others = [actor for actor in _seeded()["actors"] if actor != merged]
+        case.body["into"] = random.choice(others)  # never into itself
 
 
 @schemathesis.hook
