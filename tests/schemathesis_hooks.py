@@ -40,6 +40,8 @@ TERM_FIELDS = {
 KIND_OF = {"/v1/actors": "actor_kind", "/v1/sources": "source_kind"}
 CREATABLE_STATUSES = ("draft", "published", "disputed")
 QUOTE_LENGTH = 12
+# Seeded like schemathesis itself (tests/test_schemathesis.py), so a failing run repeats.
+RNG = random.Random(20261202)
 ITEM_PATHS = {
     "actor_id": "/v1/actors/{}",
     "claim_id": "/v1/claims/{}",
@@ -87,20 +89,20 @@ def _seeded() -> dict[str, Any]:
 
 def _span() -> dict[str, Any]:
     """A real evidence span: a short quote at a random place of a seeded source's text."""
-    source_id, text = random.choice(list(_seeded()["texts"].items()))
-    start = random.randrange(0, max(1, len(text) - QUOTE_LENGTH))
+    source_id, text = RNG.choice(list(_seeded()["texts"].items()))
+    start = RNG.randrange(0, max(1, len(text) - QUOTE_LENGTH))
     end = min(len(text), start + QUOTE_LENGTH)
     return {"source_id": source_id, "start": start, "end": end, "quote": text[start:end]}
 
 
 def _term(vocabulary: str) -> str:
-    return random.choice(_seeded()["terms"][vocabulary])
+    return RNG.choice(_seeded()["terms"][vocabulary])
 
 
 def _real(name: str, value: Any) -> Any:
     """A field's value pointed at seeded data, when the field is a reference or a term."""
     if name in ID_REFERENCES and isinstance(value, str):
-        return random.choice(_seeded()[ID_REFERENCES[name]])
+        return RNG.choice(_seeded()[ID_REFERENCES[name]])
     if name in TERM_FIELDS and isinstance(value, str):
         return _term(TERM_FIELDS[name])
     if name in TERM_FIELDS and isinstance(value, list):
@@ -121,7 +123,7 @@ def _realistic_body(path: str, body: dict[str, Any]) -> dict[str, Any]:
     if path.startswith(tuple(KIND_OF)) and isinstance(fixed.get("kind"), str):
         fixed["kind"] = _term(KIND_OF["/" + "/".join(path.split("/")[1:3])])
     if isinstance(fixed.get("status"), str) and path.startswith("/v1/claims"):
-        fixed["status"] = random.choice(CREATABLE_STATUSES)
+        fixed["status"] = RNG.choice(CREATABLE_STATUSES)
     # Values that must be unique among all actors and instruments.
     if isinstance(fixed.get("value"), str) and "scheme" in fixed:
         fixed["value"] = uuid.uuid4().hex[:12]
@@ -148,7 +150,7 @@ def _current_etag(case: Any) -> str | None:
                 answer = http.get(template.format(case.path_parameters[name]))
                 if answer.status_code != 200:
                     pool = _seeded()[ID_REFERENCES.get(name, "claims")]
-                    case.path_parameters[name] = random.choice(pool)
+                    case.path_parameters[name] = RNG.choice(pool)
                     answer = http.get(template.format(case.path_parameters[name]))
             etag: str | None = answer.headers.get("ETag") if answer.status_code == 200 else None
             return etag
@@ -170,11 +172,11 @@ def before_call(ctx: Any, case: Any, kwargs: Any) -> None:
         query[name] = _real(name, query[name])
     if "actor" in query:  # a name must resolve to one actor: pass ids
         values = query["actor"] if isinstance(query["actor"], list) else [query["actor"]]
-        query["actor"] = [random.choice(_seeded()["actors"]) for _ in values]
+        query["actor"] = [RNG.choice(_seeded()["actors"]) for _ in values]
     for name in ("instrument", "source"):
         if name in query:
             values = query[name] if isinstance(query[name], list) else [query[name]]
-            query[name] = [random.choice(_seeded()[f"{name}s"]) for _ in values]
+            query[name] = [RNG.choice(_seeded()[f"{name}s"]) for _ in values]
     if "date_from" in query and "date_to" in query and query["date_to"] < query["date_from"]:
         query["date_from"], query["date_to"] = query["date_to"], query["date_from"]
     if query.get("sort") == "relevance" and not query.get("q"):
@@ -193,7 +195,7 @@ def before_call(ctx: Any, case: Any, kwargs: Any) -> None:
     if case.path == "/v1/actors/{actor_id}/merge" and isinstance(case.body, dict):
         merged = case.path_parameters.get("actor_id")
         others = [actor for actor in _seeded()["actors"] if actor != merged]
-        case.body["into"] = random.choice(others)  # never into itself
+        case.body["into"] = RNG.choice(others)  # never into itself
 
 
 @schemathesis.hook
