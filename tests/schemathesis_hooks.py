@@ -40,7 +40,7 @@ TERM_FIELDS = {
 KIND_OF = {"/v1/actors": "actor_kind", "/v1/sources": "source_kind"}
 CREATABLE_STATUSES = ("draft", "published", "disputed")
 QUOTE_LENGTH = 12
-MAX_ALIASES = 20
+MAX_NAMES = 20
 # Seeded like schemathesis itself (tests/test_schemathesis.py), so a failing run repeats.
 RNG = random.Random(20261202)
 ITEM_PATHS = {
@@ -125,6 +125,8 @@ def _realistic_body(path: str, body: dict[str, Any]) -> dict[str, Any]:
         fixed["kind"] = _term(KIND_OF["/" + "/".join(path.split("/")[1:3])])
     if isinstance(fixed.get("status"), str) and path.startswith("/v1/claims"):
         fixed["status"] = RNG.choice(CREATABLE_STATUSES)
+    if "external_ids" in fixed and isinstance(fixed["external_ids"], list):
+        fixed["external_ids"] = fixed["external_ids"][:MAX_NAMES]
     # Values that must be unique among all actors and instruments.
     if isinstance(fixed.get("value"), str) and "scheme" in fixed:
         fixed["value"] = uuid.uuid4().hex[:12]
@@ -133,8 +135,9 @@ def _realistic_body(path: str, body: dict[str, Any]) -> dict[str, Any]:
     if path.startswith("/v1/actors") and isinstance(fixed.get("name"), str):
         fixed["name"] = f"{fixed['name'][:200]} {uuid.uuid4().hex[:8]}"
     if "aliases" in fixed and isinstance(fixed["aliases"], list):
-        # Few enough that two actors merged still fit the 200 aliases an actor may have.
-        fixed["aliases"] = fixed["aliases"][:MAX_ALIASES]
+        # Few enough that two actors merged still fit the 200 aliases (and 50 external ids)
+        # an actor may have.
+        fixed["aliases"] = fixed["aliases"][:MAX_NAMES]
         for alias in fixed["aliases"]:
             alias["name"] = f"{alias.get('name', '')[:200]} {uuid.uuid4().hex[:8]}"
     # Dates that a claim can hold together (a start not after its end and the like).
@@ -231,7 +234,7 @@ def _leave_out_known_defects(case: Any) -> bool:
         headers["If-None-Match"] = tags[:MAX_IF_NONE_MATCH]
         changed = True
     query = case.query or {}
-    if isinstance(query.get("updated_since"), int | float):
+    if "updated_since" in query and not isinstance(query["updated_since"], str):
         del query["updated_since"]
         changed = True
     return _without_numbers_for_types(case.body) or changed
