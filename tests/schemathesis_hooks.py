@@ -206,9 +206,12 @@ def before_call(ctx: Any, case: Any, kwargs: Any) -> None:
 
 @schemathesis.hook
 def after_call(ctx: Any, case: Any, response: Any) -> None:
-    """A merged actor can no longer be cited: later cases cite the live ones only."""
-    if case.path == "/v1/actors/{actor_id}/merge" and response.status_code == 200:
-        _seeded.cache_clear()  # read the live actors again
+    """A merged actor or a deleted source can no longer be cited: later cases read the
+    seeded data again and cite live ones only."""
+    merged = case.path == "/v1/actors/{actor_id}/merge" and response.status_code == 200
+    deleted = case.method == "DELETE" and response.status_code == 204
+    if merged or deleted:
+        _seeded.cache_clear()
 
 
 # Exclusions: defects of the server that the HTTP-semantics part of issue 12 fixes (see
