@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest migrate seed openapi install clean lock bench bench-smoke
+CLIENTS := tests/clients
+CLIENTS_STAMP := $(CLIENTS)/node_modules/.installed
+
+.PHONY: run test lint typecheck pytest migrate seed openapi install clients clean lock bench bench-smoke
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +19,14 @@ $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The Node tools the suite runs against the OpenAPI document (tests/clients/README.md),
+# exactly as package-lock.json pins them.
+$(CLIENTS_STAMP): $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
+	cd $(CLIENTS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CLIENTS_STAMP)
+
+clients: $(CLIENTS_STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/claims migrate
@@ -35,7 +46,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(CLIENTS_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -52,7 +63,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.run --smoke $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache $(CLIENTS)/node_modules
 
 # Regenerate the lock files after changing dependencies in pyproject.toml: the runtime lock
 # (what the Docker image installs) and the development lock constrained to match it.

@@ -12,7 +12,9 @@ from alembic.config import Config
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import Session
 
+from app.data_report import report
 from app.db import make_engine, write_session
 from app.ids import new_id
 from app.keys.schemas import KeyCreate
@@ -161,6 +163,23 @@ def dev_keys(
         console.print(f"  {line}")
 
 
+@cli.command("check-data")
+def check_data() -> None:
+    """List stored records that today's input rules would refuse (duplicates, NUL
+    characters, dates in other digits): an upgraded database keeps them for a person to
+    mend. Prints nothing but a count when there are none."""
+    engine = make_engine(get_settings().database_url)
+    with Session(engine) as session:
+        findings = report(session)
+    engine.dispose()
+    if findings:
+        table = Table("rule", "table", "records", "detail")
+        for finding in findings:
+            table.add_row(finding.rule, finding.table, ", ".join(finding.ids), finding.detail)
+        Console().print(table)
+    console.print(f"{len(findings)} stored value(s) a write would refuse today")
+
+
 @cli.command()
 def openapi() -> None:
     """Print the OpenAPI document the app serves."""
@@ -174,3 +193,7 @@ def main() -> None:
     except ValidationError as error:  # settings: say what is wrong, not a traceback
         console.print(f"[red]configuration refused[/]: {error}")
         raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,7 @@
 """One exception hierarchy, one error shape: RFC 9457 `application/problem+json`."""
 
 import logging
+from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -8,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -21,13 +23,45 @@ PROBLEM_BASE = "https://sanctions-claims.dev/problems/"
 class FieldError(BaseModel):
     """One invalid input: a JSON pointer into the body, or the name of a parameter."""
 
-    pointer: str | None = Field(default=None, examples=["/evidence/0/quote"])
-    parameter: str | None = Field(default=None, examples=["limit"])
+    # Exactly one of the two is sent; neither is ever null.
+    pointer: str | SkipJsonSchema[None] = Field(default=None, examples=["/evidence/0/quote"])
+    parameter: str | SkipJsonSchema[None] = Field(default=None, examples=["limit"])
     detail: str = Field(examples=["Input should be less than or equal to 500"])
 
 
+class Unresolved(StrEnum):
+    ambiguous = "ambiguous"
+    no_match = "no_match"
+
+
+class CandidateActor(BaseModel):
+    """An actor a name could mean (`ambiguous`), or one of the closest names (`no_match`)."""
+
+    id: str
+    name: str = Field(examples=["North Korea"])
+    matched_name: str = Field(description="The name or alias that matched.", examples=["DPRK"])
+    strength: str | SkipJsonSchema[None] = Field(
+        default=None, description="Strength of the matched name (`ambiguous` only)."
+    )
+    score: float | SkipJsonSchema[None] = Field(
+        default=None, description="Similarity of the name, 0 to 100 (`no_match` only)."
+    )
+
+
+class ActorCandidates(BaseModel):
+    """The actors one unresolved `actor` value could mean."""
+
+    value: str = Field(description="The value as the request gave it.", examples=["Korea"])
+    reason: Unresolved
+    actors: list[CandidateActor]
+
+
 class Problem(BaseModel):
-    """An RFC 9457 problem document; every error this API sends has this shape."""
+    """An RFC 9457 problem document; every error this API sends has this shape.
+
+    The optional members are sent by the answers named in their descriptions; they are
+    declared so that generated clients type them instead of hiding them in a bag of extras.
+    """
 
     model_config = ConfigDict(extra="allow")
 
@@ -36,6 +70,21 @@ class Problem(BaseModel):
     status: int = Field(examples=[422])
     detail: str = Field(examples=["The request has 1 invalid field."])
     errors: list[FieldError] = Field(default_factory=list)
+    candidates: list[ActorCandidates] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="422 for an `actor` name that is ambiguous or unknown: what it could mean.",
+    )
+    current_etag: str | SkipJsonSchema[None] = Field(
+        default=None,
+        description="412 and 428: the ETag of the resource's current version.",
+        examples=['"3f2a9c0d1e2b3c4d5e6f7a8b"'],
+    )
+    current_version: int | SkipJsonSchema[None] = Field(
+        default=None, description="412 and 428: the resource's current version.", examples=[3]
+    )
+    source_id: str | SkipJsonSchema[None] = Field(
+        default=None, description="409 on a source: the source that evidence still cites."
+    )
 
 
 class ProblemError(Exception):

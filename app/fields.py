@@ -2,7 +2,7 @@
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -47,11 +47,21 @@ def _as_utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+# What the document shows of the dates `parse_prefix` accepts (years 0001 to 9999, months
+# 01 to 12, days 01 to 31; only the calendar check, such as 2023-02-29, is left to the
+# server); the looser runtime patterns let `parse_prefix` say what is wrong.
+DATE_PREFIX = (
+    r"(?:[1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])"
+    r"(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?"
+)
+DATE_PREFIX_PATTERN = f"^{DATE_PREFIX}$"
+DATE_VALUE_PATTERN = f"^{DATE_PREFIX}(?:/{DATE_PREFIX})?$"
 DatePrefixStr = Annotated[
     str,
     Field(
         max_length=10,
         pattern=PREFIX_PATTERN,
+        json_schema_extra={"pattern": DATE_PREFIX_PATTERN},
         description="ISO 8601 date or prefix of one, keeping the precision the source gave: "
         "`2017` (year), `2019-12` (month), `2022-07-15` (day). ASCII digits only.",
         examples=["2022-07"],
@@ -63,6 +73,7 @@ DateValueStr = Annotated[
     Field(
         max_length=21,
         pattern=INTERVAL_PATTERN,
+        json_schema_extra={"pattern": DATE_VALUE_PATTERN},
         description="ISO 8601 date or prefix of one (`2017`, `2019-12`, `2022-07-15`), or, "
         "for an `occurred` date, an interval of two (`2019-01-24/2019-01-25`, "
         "`2014-03/2014-05`), each end with its own precision; the start may not be after "
@@ -102,7 +113,7 @@ EntityId = Annotated[
     ),
 ]
 # A string that must say something: a name, title, statement, reason or quote.
-Text = Annotated[str, AfterValidator(_carries_text)]
+Text = Annotated[str, AfterValidator(_carries_text), Field(pattern=r"\S")]
 # An identifier as official lists print it, stray spaces included: stored trimmed.
 TrimmedStr = Annotated[str, StringConstraints(strip_whitespace=True)]
 Term = Annotated[
@@ -141,3 +152,20 @@ class EntityMeta(BaseModel):
     version: int = Field(ge=1, description="Increments on every write.", examples=[1])
     created_at: Timestamp
     updated_at: Timestamp
+
+
+def _refuse_null(value: object) -> object:
+    if value is None:
+        raise ValueError("This field cannot be cleared: leave it out to keep its value")
+    return value
+
+
+T = TypeVar("T")
+# A merge-patch field that may be set but not cleared: absent keeps it, `null` is a 422, and
+# the document shows no null. Its default None means "absent" and is never validated, so
+# pydantic validates the bare type (one clear error, not one per member of a union with
+# None); type checkers see the None that the default puts there.
+if TYPE_CHECKING:
+    NotClearable = Annotated[T | None, BeforeValidator(_refuse_null)]
+else:
+    NotClearable = Annotated[T, BeforeValidator(_refuse_null)]

@@ -21,6 +21,7 @@ class Health(BaseModel):
 
 @router.get("/healthz", summary="The process is up", response_model=Health, responses=problems())
 async def live() -> Health:
+    """Answers 200 while the process serves requests; it does not touch the database."""
     return Health(status="ok")
 
 
@@ -28,6 +29,7 @@ async def live() -> Health:
     "/readyz", summary="The database answers", response_model=Health, responses=problems(503)
 )
 async def ready(engine: EngineDep) -> Health:
+    """Answers 200 when a query on the database succeeds, 503 with `Retry-After` when not."""
     try:
         await run_read(engine, lambda connection: connection.execute(text("SELECT 1")))
     except Exception as exc:

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
 from app import health
@@ -14,12 +13,13 @@ from app.actors.routes import router as actors_router
 from app.changes.routes import router as changes_router
 from app.claims.routes import router as claims_router
 from app.db import make_engine
-from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.errors import install_error_handlers
 from app.fastpath import FastReads
 from app.instruments.routes import router as instruments_router
 from app.keys.routes import router as keys_router
 from app.keys.service import KeyRing
 from app.middleware import BodySizeLimit, HeadAsGet
+from app.openapi import build_document
 from app.settings import Settings, get_settings
 from app.sources.routes import router as sources_router
 from app.telemetry import Metrics, RequestLog, RequestTelemetry
@@ -55,43 +55,6 @@ TAGS = [
     {"name": "keys", "description": "API keys and their roles (admins only)."},
     {"name": "health", "description": "Probes for orchestrators."},
 ]
-
-
-RESPONSE_HEADERS = {
-    "ETag": {"description": "Strong validator; send back in If-None-Match or If-Match."},
-    "Cache-Control": {"description": "`no-cache`: revalidate with If-None-Match."},
-}
-CREATED_HEADERS = {"Location": {"description": "URL of the created resource."}}
-
-
-def _refine_responses(schema: dict[str, Any]) -> None:
-    """Error responses are problem+json only (FastAPI also lists application/json), and
-    successful answers declare the caching headers every one of them carries."""
-    for path in schema["paths"].values():
-        for operation in path.values():
-            probe = operation.get("tags") == ["health"]  # probes answer without validators
-            for status, response in operation.get("responses", {}).items():
-                content = response.get("content", {})
-                if not status.isdigit():
-                    continue
-                if int(status) >= 400 and "application/json" in content:
-                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-                elif int(status) in (200, 201) and content and not probe:
-                    headers = {**RESPONSE_HEADERS, **(CREATED_HEADERS if status == "201" else {})}
-                    response["headers"] = {
-                        name: {**header, "schema": {"type": "string"}}
-                        for name, header in headers.items()
-                    }
-
-
-def _optional_keys_on_reads(schema: dict[str, Any]) -> None:
-    """Reads declare the key as optional (`{}` is "no key"): they need one only when the
-    server runs with READS_REQUIRE_KEY, and drafts show only to analysts and above.
-    Keys' own reads, like every write, need their role's key."""
-    for path, item in schema["paths"].items():
-        read = item.get("get")
-        if read and read.get("security") and not path.startswith("/v1/keys"):
-            read["security"] = [*read["security"], {}]
 
 
 def mount(app: FastAPI, router: APIRouter) -> None:
@@ -159,16 +122,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title,
-                version=app.version,
-                description=app.description,
-                routes=app.routes,
-                tags=app.openapi_tags,
-            )
-            _refine_responses(schema)
-            _optional_keys_on_reads(schema)
-            app.openapi_schema = schema
+            app.openapi_schema = build_document(app)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -10,8 +10,8 @@ declared key that is not served, would pass every test.
 `strict` rewrites a response schema so that neither can: `$ref`s are resolved inline, and
 every object schema with declared `properties` gets `additionalProperties: false` and all
 of them `required`. Nullability (`anyOf [..., null]`), enums and formats stay as declared;
-free-form maps (a schema that declares `additionalProperties` itself and no properties,
-such as a revision's `snapshot`) stay free-form. A key that is absent by design (a change's
+free-form maps (a schema that declares `additionalProperties` itself and no properties)
+stay free-form. A key that is absent by design (a change's
 `snapshot` with `fields=ids`) is named in `optional`, so the exception is explicit.
 `Served` picks the schema of an answer's operation and status from the document the app
 serves, validates the body (formats checked too), and remembers which operations it saw.

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, event, text
 from app.keys.secrets import secret_hash
 from app.main import create_app
 from app.settings import Settings
+from app.vocabularies.service import term_id
 from tests.factories import World, claim_body, create
 
 DRAFT = {"status": "draft"}
@@ -336,7 +337,7 @@ def test_vocabulary_additions_are_in_the_feed(client: TestClient, anonymous: Tes
     added = create(client, "/v1/vocabularies", {"vocabulary": "predicate", "term": "cap"})
     feed = anonymous.get("/v1/changes", params={"entity_type": "term"}).json()["data"]
     assert [(c["entity_id"], c["operation"], c["snapshot"]) for c in feed] == [
-        ("predicate:cap", "created", added)
+        (term_id("predicate", "cap"), "created", added)
     ]
 
 

@@ -31,7 +31,10 @@ def test_openapi_parameters_are_the_query_model(
     declared = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
     assert list(declared) == list(model.model_fields)
     for name, field in model.model_fields.items():
-        assert declared[name]["description"] == field.description
+        described = field.description
+        if "$ref" in declared[name]["schema"]:  # a bare $ref: the default is in the words
+            described = f"{described} Default: `{field.default}`."
+        assert declared[name]["description"] == described
         assert declared[name].get("required", False) is False
 
 

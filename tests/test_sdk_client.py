@@ -7,12 +7,12 @@ or warns, the test fails: a document SDK generators choke on is our defect.
 """
 
 import importlib
+import inspect
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,27 +23,12 @@ from sqlalchemy import Engine
 
 from app.models import Role
 from app.settings import Settings
-from bench.servers import api_process
 from tests.conftest import issue_key
 from tests.factories import PASSAGE, quote_of
+from tests.live import COMMITTED, running_server
 
-ROOT = Path(__file__).resolve().parent.parent
-COMMITTED = ROOT / "openapi" / "openapi.json"
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "sanctions_claims_api_client"
-
-
-@contextmanager
-def running_server(settings: Settings, log_dir: Path) -> Iterator[str]:
-    """Serve the app with uvicorn in a process of its own on a free loopback port, as users
-    run it; yield its base URL."""
-    with api_process(settings.database_url, settings.cursor_secret, log_dir) as server:
-        try:
-            yield server.base_url
-        finally:
-            # The server's tracebacks are in its log, not in this process: print it so that
-            # pytest shows it beside a failure (it shows captured output only then).
-            print(server.log_path.read_text(errors="replace"))
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +225,9 @@ def test_generated_client_against_a_live_server(
         # Sequence 1 is the issuing of the client's key (keys' changes are asked for by name).
         assert [change.seq for change in changes] == list(range(2, 10))
         assert {change.recorded_by for change in changes} == {"sdk-admin"}
-        assert changes[2].snapshot["statement"] == claim.statement
+        assert isinstance(changes[2], models.ClaimChange)  # typed by its entity_type
+        assert isinstance(changes[2].snapshot, models.ClaimRead)
+        assert changes[2].snapshot.statement == claim.statement
         head = changes_list.sync_detailed(client=client, after=after)
         assert head.parsed.data == []
         assert head.parsed.next_cursor == after
@@ -256,7 +243,7 @@ def test_generated_client_against_a_live_server(
         assert [c.entity_id for c in ids_only.parsed.data] == [actor.id]
         assert isinstance(ids_only.parsed.data[0].snapshot, _module("types").Unset)
 
-        # Update with If-Match; a stale ETag is a 412, a missing one a 428.
+        # Update with If-Match; a stale ETag is a 412.
         updated = claims_update.sync_detailed(
             client=client,
             claim_id=claim.id,
@@ -274,11 +261,12 @@ def test_generated_client_against_a_live_server(
         )
         assert stale.status_code == 412
         assert isinstance(stale.parsed, models.Problem)
-        assert stale.parsed.additional_properties["current_etag"] == new_etag
-        missing = claims_update.sync_detailed(
-            client=client, claim_id=claim.id, body=models.ClaimPatch(confidence=0.1)
-        )
-        assert missing.status_code == 428
+        assert stale.parsed.current_etag == new_etag  # a typed member of the problem
+        assert stale.parsed.current_version == updated.parsed.version
+        # If-Match is a required argument: the server answers 428 without it, so the
+        # client does not let a caller leave it out.
+        if_match = inspect.signature(claims_update.sync_detailed).parameters["if_match"]
+        assert if_match.default is inspect.Parameter.empty
         # Merge patch through the generated model: null removes the confidence.
         cleared = claims_update.sync_detailed(
             client=client,

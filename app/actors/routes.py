@@ -29,7 +29,9 @@ from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_r
 
 router = resource_router("/v1/actors", "actors", [CALLER])
 # scheme (a vocabulary term) and value, e.g. `ofac:20157`.
-EXTERNAL_ID_PATTERN = r"^[a-z][a-z0-9_]*:\S.*$"
+# `scheme:value`, as long as `_external_id` allows: a scheme of up to 32 characters, a value
+# of up to 100.
+EXTERNAL_ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}:\S.{0,99}$"
 
 
 def _answer(read: ActorRead, status: int = 200) -> Response:
@@ -54,7 +56,10 @@ def _external_id(text: str | None) -> tuple[str, str] | None:
     status_code=201,
     response_model=ActorRead,
     summary="Create an actor",
-    responses=problems(409, 413, 503),
+    description="Its kind must be a term of the `actor_kind` vocabulary; a name or strong "
+    "alias that another actor holds is a 409 listing them (send `allow_duplicate_name`), "
+    "after every 422 problem of the body. Needs an analyst key.",
+    responses=problems(401, 403, 409, 413, 503),
 )
 def create(body: ActorCreate, session: SessionDep, analyst: Analyst) -> Response:
     return _answer(service.create_actor(session, body, who=analyst.author), 201)
@@ -65,6 +70,9 @@ def create(body: ActorCreate, session: SessionDep, analyst: Analyst) -> Response
     name="list",
     response_model=ActorPage,
     summary="List actors, optionally by name, alias or external id",
+    description="Actors in id order, keyset-paginated. With `q`, those whose name or alias matches "
+    "(case, accents and punctuation do not matter), each with the name it `matched` by; "
+    "with `external_id`, the actor holding that id.",
     responses={**READ_PROBLEMS, **problems(400)},
 )
 async def list_actors(
@@ -128,7 +136,11 @@ async def get(
     "/{actor_id}",
     response_model=ActorRead,
     summary="Update an actor (JSON Merge Patch)",
-    responses=problems(404, 409, 412, 413, 428, 503),
+    description="Absent fields stay; `aliases` and `external_ids` are replaced whole, `null` "
+    "empties "
+    "them; `kind` and `name` cannot be cleared. A merged actor cannot be edited (409). "
+    "Claims embedding the actor are refreshed with its new name.",
+    responses=problems(401, 403, 404, 409, 412, 413, 428, 503),
 )
 def update(
     actor_id: IdPath,
@@ -147,7 +159,7 @@ def update(
     description="The survivor gains the merged actor's name, aliases and external ids; claims "
     "and instruments naming the merged actor now name the survivor. The merged id then "
     "answers 308. `If-Match` carries the merged actor's ETag.",
-    responses=problems(404, 409, 412, 428, 503),
+    responses=problems(401, 403, 404, 409, 412, 428, 503),
 )
 def merge(
     actor_id: IdPath,

@@ -1,10 +1,11 @@
 """Request and response bodies for actors."""
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from app.fields import EntityId, EntityMeta, RequestModel, Term, Text, TrimmedStr
+from app.fields import EntityId, EntityMeta, NotClearable, RequestModel, Term, Text, TrimmedStr
 from app.models import AliasStrength
 from app.pagination import PageMeta
 
@@ -59,10 +60,11 @@ class ActorCreate(RequestModel):
 
 
 class ActorPatch(RequestModel):
-    """JSON Merge Patch of an actor; `aliases` and `external_ids` are replaced whole."""
+    """JSON Merge Patch of an actor; `aliases` and `external_ids` are replaced whole (`null`
+    empties them)."""
 
-    kind: Term | None = None
-    name: Text | None = Field(default=None, min_length=1, max_length=300)
+    kind: NotClearable[Term] = None
+    name: NotClearable[Annotated[Text, Field(min_length=1, max_length=300)]] = None
     aliases: list[AliasIn] | None = Field(default=None, max_length=200)
     external_ids: list[ExternalIdIn] | None = Field(default=None, max_length=50)
     allow_duplicate_name: bool | None = Field(default=None, description=ALLOW_DUPLICATE_NAME)

@@ -166,6 +166,8 @@ async def list_transitions(if_none_match: IfNoneMatchHeader = None) -> Response:
     "/{claim_id}",
     response_model=ClaimRead,
     summary="Get a claim with everything it embeds",
+    description="The claim with its actors (names as they are now), dates with their precision and "
+    "day bounds, evidence with each source's citation, instruments and relations.",
     responses={**READ_PROBLEMS, **problems(404)},
 )
 async def get(
@@ -210,7 +212,10 @@ async def list_evidence(
     "/{claim_id}",
     response_model=ClaimRead,
     summary="Update a claim (JSON Merge Patch; lists are replaced whole)",
-    description="Everything but the status, which changes only through the transitions "
+    description="Absent fields stay; a list given is replaced whole and `null` empties it, "
+    "except `evidence`, which a claim always has; `confidence: null` clears it; the other "
+    "fields cannot be cleared. The result is checked as a create would be; a patch that "
+    "changes nothing writes nothing. The status changes only through the transitions "
     "(`publish`, `dispute`, `retract`, `reinstate`; see `GET /v1/claims/transitions`): a "
     "patch that sets `status` is a 422 pointing at them. An analyst may edit drafts; a "
     "published, disputed or retracted claim needs a reviewer.",
@@ -291,7 +296,8 @@ def dispute(
     response_model=ClaimRead,
     summary="Retract a claim, with the reason",
     description=TRANSITIONS[TransitionName.retract].describe()
-    + " The reason is shown as the document's `retraction_reason`.",
+    + " The reason is shown as the document's `retraction_reason`; the claim stays "
+    "readable (lists leave it out unless `status=retracted` is asked).",
     responses=TRANSITION_PROBLEMS,
 )
 def retract(
@@ -326,6 +332,8 @@ def reinstate(
     "/{claim_id}/revisions",
     response_model=RevisionPage,
     summary="A claim's revisions, oldest first, with full snapshots",
+    description="Every version of the claim as it was written, keyset-paginated; each snapshot has "
+    "the shape of the claim document at the time.",
     responses={**READ_PROBLEMS, **problems(404)},
 )
 async def list_revisions(

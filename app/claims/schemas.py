@@ -20,6 +20,7 @@ from app.fields import (
     EntityMeta,
     JsonInt,
     JsonNumber,
+    NotClearable,
     RequestModel,
     Term,
     Text,
@@ -143,11 +144,12 @@ class ClaimCreate(RequestModel):
 
 
 class ClaimPatch(RequestModel):
-    """JSON Merge Patch of a claim: absent fields stay, lists are replaced whole."""
+    """JSON Merge Patch of a claim: absent fields stay, lists are replaced whole; `null`
+    clears `confidence` and empties a list (except `evidence`, which a claim always has)."""
 
-    predicate: Term | None = None
-    statement: Text | None = Field(default=None, min_length=1, max_length=1000)
-    modality: Term | None = None
+    predicate: NotClearable[Term] = None
+    statement: NotClearable[Annotated[Text, Field(min_length=1, max_length=1000)]] = None
+    modality: NotClearable[Term] = None
     # Not settable here (left out of the document): a merge patch that names it is refused
     # with a pointer at the transition operations, rather than as an unknown field.
     status: SkipJsonSchema[object] = None
@@ -155,7 +157,7 @@ class ClaimPatch(RequestModel):
     programs: list[Program] | None = Field(default=None, max_length=20)
     actors: list[ClaimActorIn] | None = Field(default=None, max_length=50)
     dates: list[ClaimDateIn] | None = Field(default=None, max_length=20)
-    evidence: list[EvidenceIn] | None = Field(default=None, max_length=50)
+    evidence: NotClearable[Annotated[list[EvidenceIn], Field(min_length=1, max_length=50)]] = None
     instruments: list[ClaimInstrumentIn] | None = Field(default=None, max_length=20)
     relations: list[ClaimRelationIn] | None = Field(default=None, max_length=50)
 

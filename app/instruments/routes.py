@@ -42,7 +42,9 @@ def _answer(read: InstrumentRead, status: int = 200) -> Response:
     status_code=201,
     response_model=InstrumentRead,
     summary="Create a legal instrument",
-    responses=problems(409, 413, 503),
+    description="The symbol is unique once spaces and case are ignored (409 when taken); "
+    "`issuer_id`, when given, must name an actor. Needs an analyst key.",
+    responses=problems(401, 403, 409, 413, 503),
 )
 def create(body: InstrumentCreate, session: SessionDep, analyst: Analyst) -> Response:
     instrument = service.create_instrument(session, body, who=analyst.author)
@@ -54,6 +56,8 @@ def create(body: InstrumentCreate, session: SessionDep, analyst: Analyst) -> Res
     name="list",
     response_model=InstrumentPage,
     summary="List legal instruments",
+    description="Instruments in id order, keyset-paginated; `symbol` finds one by its exact "
+    "symbol.",
     responses=READ_PROBLEMS,
 )
 async def list_instruments(
@@ -80,6 +84,7 @@ async def list_instruments(
     "/{instrument_id}",
     response_model=InstrumentRead,
     summary="Get a legal instrument",
+    description="The instrument with its adoption date and that date's precision.",
     responses={**READ_PROBLEMS, **problems(404)},
 )
 async def get(
@@ -96,7 +101,9 @@ async def get(
     "/{instrument_id}",
     response_model=InstrumentRead,
     summary="Update a legal instrument (JSON Merge Patch)",
-    responses=problems(404, 409, 412, 413, 428, 503),
+    description="Absent fields stay, `null` clears an optional field; `symbol` cannot be "
+    "cleared. Claims citing the instrument are refreshed when its symbol or title changes.",
+    responses=problems(401, 403, 404, 409, 412, 413, 428, 503),
 )
 def update(
     instrument_id: IdPath,

@@ -1,8 +1,10 @@
 """Request and response bodies for legal instruments."""
 
+from typing import Annotated
+
 from pydantic import Field
 
-from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel, Text
+from app.fields import DatePrefixStr, EntityId, EntityMeta, NotClearable, RequestModel, Text
 from app.pagination import PageMeta
 
 
@@ -21,9 +23,9 @@ class InstrumentCreate(RequestModel):
 
 
 class InstrumentPatch(RequestModel):
-    """JSON Merge Patch of an instrument."""
+    """JSON Merge Patch of an instrument: absent fields stay, `null` clears an optional one."""
 
-    symbol: Text | None = Field(default=None, min_length=1, max_length=100)
+    symbol: NotClearable[Annotated[Text, Field(min_length=1, max_length=100)]] = None
     title: Text | None = Field(default=None, max_length=500)
     issuer_id: EntityId | None = None
     adopted: DatePrefixStr | None = None

@@ -30,6 +30,9 @@ def _answer(read: KeyRead, status: int = 200, headers: dict[str, str] | None = N
     status_code=201,
     response_model=KeyCreated,
     summary="Issue an API key (its secret is in this answer only)",
+    description="Admins only. The secret (`sck_…`) is shown in this answer and never again; "
+    "the server keeps an HMAC of it under its pepper. The name is recorded on every "
+    "revision the key writes.",
     responses=problems(401, 403, 409, 413, 503),
 )
 def create(body: KeyCreate, session: SessionDep, settings: SettingsDep, admin: Admin) -> Response:
@@ -43,6 +46,8 @@ def create(body: KeyCreate, session: SessionDep, settings: SettingsDep, admin: A
     name="list",
     response_model=KeyPage,
     summary="List API keys, revoked ones included (never their secrets)",
+    description="Admins only. Each key with its role, the first characters of its secret, "
+    "when it was last used (to the minute) and, once revoked, when.",
     responses={**READ_PROBLEMS, **problems(400, 401, 403)},
 )
 async def list_keys(
@@ -67,6 +72,7 @@ async def list_keys(
     "/{key_id}",
     response_model=KeyRead,
     summary="Get an API key (never its secret)",
+    description="Admins only.",
     responses={**READ_PROBLEMS, **problems(401, 403, 404)},
 )
 async def get(
@@ -82,6 +88,9 @@ async def get(
     "/{key_id}",
     response_model=KeyRead,
     summary="Revoke an API key (it stays listed, with `revoked_at`)",
+    description="Admins only. Every API process refuses the key within seconds (this one at "
+    "once). Not conditional: revoking is idempotent, and a leaked key must be revocable "
+    "without reading it first.",
     responses={**KEY_PROBLEMS, **problems(404, 503)},
 )
 def revoke(key_id: IdPath, session: SessionDep, request: Request, admin: Admin) -> Response:

@@ -71,5 +71,8 @@ def add_history_route(router: APIRouter, entity_type: EntityType, noun: str) -> 
         name="list_revisions",
         response_model=RevisionPage,
         summary=f"A {noun}'s revisions, oldest first, with full snapshots and who wrote each",
+        description=f"The audit trail of one {noun}: every write to it, in commit order, with "
+        "the key that made it (`recorded_by`, `recorded_by_key_id`) and the snapshot as "
+        "written. Keyset-paginated: follow `next_cursor`.",
         responses={**READ_PROBLEMS, **problems(400, 401, 404)},
     )

@@ -22,6 +22,8 @@ class Cause(BaseModel):
 
 
 class RevisionRead(BaseModel):
+    """One version of an entity, as it was written."""
+
     seq: int = Field(description="Position in the global, commit-ordered revision sequence.")
     entity_type: EntityType
     entity_id: EntityId
@@ -32,7 +34,9 @@ class RevisionRead(BaseModel):
         description="Who made the change: the key's name at the time, or `seed` / `import`."
     )
     recorded_by_key_id: EntityId | None = Field(description="The id of the key that made it.")
-    snapshot: dict[str, object]
+    snapshot: dict[str, object] = Field(
+        description="The entity as it was after this write, in the shape it was written in."
+    )
     reason: str | None = Field(
         description="The reason given for a status transition (required for `disputed`, "
         "`retracted` and `reinstated`, optional for `published`); null otherwise."

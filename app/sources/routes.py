@@ -38,7 +38,10 @@ def _answer(read: SourceRead, status: int = 200) -> Response:
     status_code=201,
     response_model=SourceRead,
     summary="Create a source",
-    responses=problems(409, 413, 503),
+    description="The held text is what evidence offsets count in (code points); its kind "
+    "must be a term of the `source_kind` vocabulary. The same URL or held text as another "
+    "source is a 409 pointing at it (send `allow_duplicate_source`). Needs an analyst key.",
+    responses=problems(401, 403, 409, 413, 503),
 )
 def create(body: SourceCreate, session: SessionDep, analyst: Analyst) -> Response:
     source = service.create_source(session, body, who=analyst.author)
@@ -50,6 +53,8 @@ def create(body: SourceCreate, session: SessionDep, analyst: Analyst) -> Respons
     name="list",
     response_model=SourcePage,
     summary="List sources (without their text)",
+    description="Sources in id order, keyset-paginated, with the length and SHA-256 of their held "
+    "text but not the text itself (`GET /v1/sources/{id}` has it).",
     responses=READ_PROBLEMS,
 )
 async def list_sources(
@@ -57,7 +62,9 @@ async def list_sources(
     engine: EngineDep,
     settings: SettingsDep,
     if_none_match: IfNoneMatchHeader = None,
-    kind: Annotated[str | None, Query(max_length=64)] = None,
+    kind: Annotated[
+        str | None, Query(max_length=64, description="Only sources of this kind.")
+    ] = None,
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
 ) -> Response:
@@ -69,6 +76,8 @@ async def list_sources(
     "/{source_id}",
     response_model=SourceRead,
     summary="Get a source with its text",
+    description="The source's citation fields and the whole held text; `GET /v1/sources/{id}/text` "
+    "serves a passage.",
     responses={**READ_PROBLEMS, **problems(404)},
 )
 async def get(
@@ -92,7 +101,7 @@ async def get_text(
     source_id: IdPath,
     engine: EngineDep,
     if_none_match: IfNoneMatchHeader = None,
-    start: Annotated[int, Query(ge=0)] = 0,
+    start: Annotated[int, Query(ge=0, description="First code point of the passage.")] = 0,
     end: Annotated[int | None, Query(ge=1, description="Defaults to the end of the text.")] = None,
 ) -> Response:
     read = await run_read(engine, lambda connection: service.fetch_source(connection, source_id))
@@ -115,7 +124,7 @@ async def get_text(
     response_model=SourceRead,
     summary="Update a source (JSON Merge Patch)",
     description="The held text cannot change while evidence cites it (409).",
-    responses=problems(404, 409, 412, 413, 428, 503),
+    responses=problems(401, 403, 404, 409, 412, 413, 428, 503),
 )
 def update(
     source_id: IdPath,
@@ -132,7 +141,10 @@ def update(
     "/{source_id}",
     status_code=204,
     summary="Delete a source no evidence cites",
-    responses=problems(404, 409, 412, 428, 503),
+    description="Answers 409 while any claim's evidence cites the source; the deletion is "
+    "recorded in "
+    "the change feed with the source as it was.",
+    responses=problems(401, 403, 404, 409, 412, 428, 503),
 )
 def delete(
     source_id: IdPath, session: SessionDep, reviewer: Reviewer, if_match: IfMatchHeader = None

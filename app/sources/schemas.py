@@ -1,11 +1,24 @@
 """Request and response bodies for sources."""
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
-from app.fields import DatePrefixStr, EntityId, EntityMeta, RequestModel, Term, Text, Timestamp
+from app.fields import (
+    DatePrefixStr,
+    EntityId,
+    EntityMeta,
+    NotClearable,
+    RequestModel,
+    Term,
+    Text,
+    Timestamp,
+)
 from app.pagination import PageMeta
 
 MAX_TEXT_LENGTH = 500_000
+URL_PATTERN = r"^https?://\S+$"
+LANGUAGE_PATTERN = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$"
 EXAMPLE_TITLE = "Donbas separatist leader urges cooperation with North Korea - KCNA"
 
 
@@ -18,11 +31,11 @@ class SourceFields(BaseModel):
     )
     publisher: str | None = Field(default=None, max_length=200, examples=["Reuters"])
     author: str | None = Field(default=None, max_length=200, examples=["Josh Smith"])
-    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
+    url: str | None = Field(default=None, max_length=2000, pattern=URL_PATTERN)
     language: str | None = Field(
         default=None,
         max_length=35,
-        pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$",
+        pattern=LANGUAGE_PATTERN,
         description="BCP 47 language tag of the held text.",
         examples=["en"],
     )
@@ -54,15 +67,15 @@ class SourceCreate(SourceFields, RequestModel):
 class SourcePatch(RequestModel):
     """JSON Merge Patch of a source: absent fields stay, `null` clears an optional field."""
 
-    kind: Term | None = None
-    title: Text | None = Field(default=None, min_length=1, max_length=500)
+    kind: NotClearable[Term] = None
+    title: NotClearable[Annotated[Text, Field(min_length=1, max_length=500)]] = None
     publisher: Text | None = Field(default=None, max_length=200)
     author: Text | None = Field(default=None, max_length=200)
-    url: str | None = Field(default=None, max_length=2000)
-    language: str | None = Field(default=None, max_length=35)
+    url: str | None = Field(default=None, max_length=2000, pattern=URL_PATTERN)
+    language: str | None = Field(default=None, max_length=35, pattern=LANGUAGE_PATTERN)
     published: DatePrefixStr | None = None
     retrieved_at: Timestamp | None = None
-    text: Text | None = Field(default=None, min_length=1, max_length=MAX_TEXT_LENGTH)
+    text: NotClearable[Annotated[Text, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]] = None
     allow_duplicate_source: bool | None = Field(default=None, description=ALLOW_DUPLICATE_SOURCE)
 
 

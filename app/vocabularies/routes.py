@@ -28,7 +28,9 @@ router = resource_router("/v1/vocabularies", "vocabularies", [CALLER])
 async def list_vocabularies(
     engine: EngineDep,
     if_none_match: IfNoneMatchHeader = None,
-    vocabulary: Annotated[Vocabulary | None, Query()] = None,
+    vocabulary: Annotated[
+        Vocabulary | None, Query(description="Only the terms of this vocabulary.")
+    ] = None,
 ) -> Response:
     def query(connection: Connection) -> Response:
         terms = service.list_terms(connection, vocabulary)
@@ -44,6 +46,7 @@ async def list_vocabularies(
     status_code=201,
     response_model=TermRead,
     summary="Add a term to a vocabulary (admins)",
+    description="Terms are lower-case identifiers; a term already in the vocabulary is a 409.",
     responses=problems(401, 403, 409, 503),
 )
 def create(body: TermCreate, session: SessionDep, admin: Admin) -> Response:

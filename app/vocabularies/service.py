@@ -1,5 +1,7 @@
 """The open vocabularies: predicates, modalities, roles, kinds and id schemes."""
 
+import uuid
+
 from sqlalchemy import Connection, select
 from sqlmodel import Session, col
 
@@ -20,8 +22,9 @@ def list_terms(connection: Connection, vocabulary: Vocabulary | None) -> Vocabul
 
 
 def term_id(vocabulary: str, term: str) -> str:
-    """A term's id in the revision log and the change feed."""
-    return f"{vocabulary}:{term}"
+    """A term's id in the revision log and the change feed: a UUID derived from
+    `<vocabulary>:<term>` (ids are 36 characters; the snapshot names the term)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"claims:term:{vocabulary}:{term}"))
 
 
 def add_term(session: Session, data: TermCreate, who: Author | None) -> TermRead:
