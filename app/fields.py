@@ -35,8 +35,14 @@ NUL = "\x00"
 NUL_REFUSED = "NUL characters (U+0000) are not allowed."
 
 
+# One character that is not whitespace, spelled out (Python's and ECMAScript's `\s` differ,
+# e.g. on U+0085), so the document's pattern and the server refuse the same strings.
+NOT_BLANK = r"[^\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_NOT_BLANK = re.compile(NOT_BLANK)
+
+
 def _carries_text(value: str) -> str:
-    if not value.strip():
+    if not _NOT_BLANK.search(value):
         raise ValueError("must contain text, not only whitespace")
     return value
 
@@ -92,6 +98,7 @@ Timestamp = Annotated[
 # `"0.5"` as 0.5, which a client's bug then stores silently.
 JsonInt = Annotated[int, Strict()]
 JsonNumber = Annotated[float, Strict()]  # an integer is a number too
+JsonBool = Annotated[bool, Strict()]  # not 0, 1 or "true"
 
 
 def _iso_text(value: object) -> object:
@@ -113,7 +120,10 @@ EntityId = Annotated[
     ),
 ]
 # A string that must say something: a name, title, statement, reason or quote.
-Text = Annotated[str, AfterValidator(_carries_text), Field(pattern=r"\S")]
+# The document says it with a pattern; the validator gives the readable refusal.
+Text = Annotated[
+    str, Field(json_schema_extra={"pattern": NOT_BLANK}), AfterValidator(_carries_text)
+]
 # An identifier as official lists print it, stray spaces included: stored trimmed.
 TrimmedStr = Annotated[str, StringConstraints(strip_whitespace=True)]
 Term = Annotated[

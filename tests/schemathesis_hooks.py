@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 import schemathesis
 
+from app.names import normalise
+
 ID_REFERENCES = {
     "actor_id": "actors",
     "issuer_id": "actors",
@@ -165,16 +167,42 @@ def _realistic_body(path: str, body: dict[str, Any]) -> dict[str, Any]:
             unique: dict[str, Any] = {}
             for item in fixed[name]:
                 if isinstance(item, dict):
-                    unique.setdefault(repr([item.get(key) for key in keys]), item)
+                    unique.setdefault(repr([_same_as(key, item.get(key)) for key in keys]), item)
             fixed[name] = list(unique.values())[:MAX_NAMES]
+    # A claim either supports or contradicts another, not both.
+    if isinstance(fixed.get("relations"), list):
+        stances: dict[Any, Any] = {}
+        kept = []
+        for relation in fixed["relations"]:
+            kind = relation.get("relation") if isinstance(relation, dict) else None
+            stance_taken = kind in ("supports", "contradicts") and (
+                stances.setdefault(relation.get("target_id"), kind) != kind
+            )
+            if stance_taken:
+                continue
+            kept.append(relation)
+        fixed["relations"] = kept
     # Only an `occurred` date may be an interval (`2019-01-24/2019-01-25`).
     if "dates" in fixed and isinstance(fixed["dates"], list):
         fixed["dates"] = fixed["dates"][:1]
         for date in fixed["dates"]:
             value = date.get("value") if isinstance(date, dict) else None
-            if date.get("kind") != "occurred" and isinstance(value, str) and "/" in value:
+            if not isinstance(value, str) or "/" not in value:
+                continue
+            if date.get("kind") != "occurred":
                 date["value"] = value.split("/")[0]
+            else:  # an interval runs forwards: its ends in order (ISO prefixes sort as text)
+                start, _, end = value.partition("/")
+                date["value"] = "/".join(sorted((start, end)))
     return fixed
+
+
+def _same_as(key: str, value: Any) -> Any:
+    """A list item's part as the server compares it: provisions by their normalised words
+    (app.claims.repeats), so `"\x1a"` and no provision are one."""
+    if key == "provision":
+        return normalise(value) if isinstance(value, str) else ""
+    return value
 
 
 def _analysts_draft() -> str | None:

@@ -97,6 +97,42 @@ def test_merge_moves_names_ids_and_claims_and_redirects(client: TestClient) -> N
     assert operations == ["created", "updated"]
 
 
+def test_a_claim_naming_both_merged_actors_in_one_role_names_the_survivor_once(
+    client: TestClient,
+) -> None:
+    world = World(client)
+    duplicate = create(client, "/v1/actors", {"kind": "state", "name": "N. Korea"})
+    both = {
+        **{k: world.claim[k] for k in ("predicate", "statement", "modality", "status")},
+        "actors": [
+            {"actor_id": world.actor["id"], "role": "agent"},
+            {"actor_id": duplicate["id"], "role": "agent"},
+            {"actor_id": duplicate["id"], "role": "subject"},
+        ],
+        "evidence": [{k: v for k, v in world.claim["evidence"][0].items() if k != "source"}],
+    }
+    claim = create(client, "/v1/claims", both)
+    duplicate_path = f"/v1/actors/{duplicate['id']}"
+    merged = client.post(
+        f"{duplicate_path}/merge",
+        json={"into": world.actor["id"]},
+        headers={"If-Match": client.get(duplicate_path).headers["etag"]},
+    )
+    assert merged.status_code == 200, merged.text
+
+    path = f"/v1/claims/{claim['id']}"
+    moved = client.get(path).json()
+    assert [(a["actor_id"], a["role"]) for a in moved["actors"]] == [
+        (world.actor["id"], "agent"),
+        (world.actor["id"], "subject"),
+    ]
+    # The claim stays editable: its stored body has no repeat to refuse.
+    edited = client.patch(
+        path, json={}, headers={**MERGE_PATCH, "If-Match": client.get(path).headers["etag"]}
+    )
+    assert edited.status_code == 200, edited.text
+
+
 def test_merge_refuses_itself_and_unknown_targets(client: TestClient) -> None:
     actor = create(client, "/v1/actors", actor_body())
     path = f"/v1/actors/{actor['id']}"

@@ -173,7 +173,9 @@ def test_schemathesis_finds_nothing(settings: Settings, tmp_path: Path) -> None:
     seen = [json.loads(line) for line in writes_log.read_text().splitlines()]
     assert {entry["status"] for entry in seen} == {401}, report
     assert {entry["operation"] for entry in seen} == _write_operations(), report
-    assert {entry["authorization"] for entry in seen} == {False, True}, report
+    # Schemathesis fills the `apiKey` scheme with a made-up token, or leaves it out, as its
+    # generation goes (in practice it always sends one): either way every write is a 401.
+    # tests/test_keys.py covers missing, unknown and revoked keys case by case.
 
     assert authenticated.returncode == 0, report
     assert "No issues found" in authenticated.stdout or " passed" in authenticated.stdout, report

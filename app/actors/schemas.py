@@ -5,7 +5,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from app.fields import EntityId, EntityMeta, NotClearable, RequestModel, Term, Text, TrimmedStr
+from app.fields import (
+    EntityId,
+    EntityMeta,
+    JsonBool,
+    NotClearable,
+    RequestModel,
+    Term,
+    Text,
+    TrimmedStr,
+)
 from app.models import AliasStrength
 from app.pagination import PageMeta
 
@@ -53,7 +62,7 @@ class ActorCreate(RequestModel):
         "accents and spacing is stored once, as strong if either is.",
     )
     external_ids: list[ExternalIdIn] = Field(default_factory=list, max_length=50)
-    allow_duplicate_name: bool = Field(
+    allow_duplicate_name: JsonBool = Field(
         default=False,
         description=ALLOW_DUPLICATE_NAME,
     )
@@ -67,7 +76,7 @@ class ActorPatch(RequestModel):
     name: NotClearable[Annotated[Text, Field(min_length=1, max_length=300)]] = None
     aliases: list[AliasIn] | None = Field(default=None, max_length=200)
     external_ids: list[ExternalIdIn] | None = Field(default=None, max_length=50)
-    allow_duplicate_name: bool | None = Field(default=None, description=ALLOW_DUPLICATE_NAME)
+    allow_duplicate_name: JsonBool | None = Field(default=None, description=ALLOW_DUPLICATE_NAME)
 
 
 class ActorMerge(RequestModel):

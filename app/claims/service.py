@@ -488,6 +488,25 @@ def repoint_actor(
     claim_ids = session.scalars(
         select(col(ClaimActor.claim_id)).where(col(ClaimActor.actor_id) == old_actor_id).distinct()
     ).all()
+    # A claim naming both in one role names the survivor once in it: a repeat would be a
+    # body the claim's next edit is refused for (app.claims.repeats).
+    survivor_roles = (
+        select(col(ClaimActor.claim_id), col(ClaimActor.role))
+        .where(col(ClaimActor.actor_id) == new_actor_id)
+        .subquery("survivor_roles")
+    )
+    session.execute(
+        delete(ClaimActor)
+        .where(col(ClaimActor.actor_id) == old_actor_id)
+        .where(
+            select(survivor_roles.c.claim_id)
+            .where(
+                survivor_roles.c.claim_id == col(ClaimActor.claim_id),
+                survivor_roles.c.role == col(ClaimActor.role),
+            )
+            .exists()
+        )
+    )
     session.execute(
         update(ClaimActor)
         .where(col(ClaimActor.actor_id) == old_actor_id)

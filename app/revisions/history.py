@@ -8,13 +8,13 @@ no history: 404. The ETag follows the entity's last revision, the page and the c
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 from sqlmodel import col
 
 from app.db import EngineDep, run_read
 from app.errors import NotFound
 from app.http import IfNoneMatchHeader, conditional, digest_etag, json_response
-from app.models import EntityType, Revision
+from app.models import EntityType, Operation, Revision
 from app.models.base import ID_LENGTH
 from app.pagination import CursorQuery, LimitQuery
 from app.revisions.schemas import RevisionPage
@@ -40,15 +40,23 @@ def add_history_route(router: APIRouter, entity_type: EntityType, noun: str) -> 
         cursor: str | None = CursorQuery,
     ) -> Response:
         def query(connection: Connection) -> Response:
-            last = connection.scalar(
-                select(func.max(col(Revision.seq))).where(
+            last = connection.execute(
+                select(col(Revision.seq), col(Revision.operation))
+                .where(
                     col(Revision.entity_type) == entity_type,
                     col(Revision.entity_id) == entity_id,
                 )
-            )
+                .order_by(col(Revision.seq).desc())
+                .limit(1)
+            ).first()
             if last is None:
                 raise NotFound(f"No {noun} with id {entity_id!r}.")
-            etag = digest_etag("revisions", entity_type, entity_id, last, limit, cursor)
+            if last.operation == Operation.deleted:
+                # Gone like the record itself; its history stays in the change feed.
+                raise NotFound(
+                    f"The {noun} {entity_id!r} was deleted; its history is in GET /v1/changes."
+                )
+            etag = digest_etag("revisions", entity_type, entity_id, last.seq, limit, cursor)
             if not_modified := conditional(if_none_match, etag):
                 return not_modified
             page = list_revisions(

@@ -8,6 +8,7 @@ from app.fields import (
     DatePrefixStr,
     EntityId,
     EntityMeta,
+    JsonBool,
     NotClearable,
     RequestModel,
     Term,
@@ -55,7 +56,7 @@ class SourceCreate(SourceFields, RequestModel):
     title: Text = Field(min_length=1, max_length=500, examples=[EXAMPLE_TITLE])
     publisher: Text | None = Field(default=None, max_length=200, examples=["Reuters"])
     author: Text | None = Field(default=None, max_length=200, examples=["Josh Smith"])
-    allow_duplicate_source: bool = Field(default=False, description=ALLOW_DUPLICATE_SOURCE)
+    allow_duplicate_source: JsonBool = Field(default=False, description=ALLOW_DUPLICATE_SOURCE)
     text: Text = Field(
         min_length=1,
         max_length=MAX_TEXT_LENGTH,
@@ -76,7 +77,9 @@ class SourcePatch(RequestModel):
     published: DatePrefixStr | None = None
     retrieved_at: Timestamp | None = None
     text: NotClearable[Annotated[Text, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]] = None
-    allow_duplicate_source: bool | None = Field(default=None, description=ALLOW_DUPLICATE_SOURCE)
+    allow_duplicate_source: JsonBool | None = Field(
+        default=None, description=ALLOW_DUPLICATE_SOURCE
+    )
 
 
 class SourceSummary(SourceFields, EntityMeta):
