@@ -7,7 +7,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from app.fields import EntityId, Timestamp
 from app.models import EntityType, Operation
-from app.revisions.schemas import Cause
+from app.revisions.schemas import RecordedBy, RecordedByKeyId, RevisionCause, RevisionReason
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -35,21 +35,10 @@ class Change(BaseModel):
     operation: Operation
     version: int = Field(ge=1, description="The entity's version after this change.", examples=[2])
     recorded_at: Timestamp
-    recorded_by: str | None = Field(
-        description="Who made the change: the key's name at the time, or `seed` / `import`."
-    )
-    recorded_by_key_id: EntityId | None = Field(
-        description="The id of the key that made the change (null for seeds, imports and "
-        "changes made before keys existed)."
-    )
-    reason: str | None = Field(
-        description="The reason given for a status transition (`disputed`, `retracted`, "
-        "`reinstated`, and `published` when one was given); null otherwise."
-    )
-    cause: Cause | None = Field(
-        description="For a write the entity did not ask for (`rerendered`, or an `updated` "
-        "claim re-pointed by an actor merge): the change to another entity that made it."
-    )
+    recorded_by: RecordedBy
+    recorded_by_key_id: RecordedByKeyId
+    reason: RevisionReason
+    cause: RevisionCause
     # Absent, never null, with `fields=ids`: the document shows an optional object.
     snapshot: dict[str, object] | SkipJsonSchema[None] = Field(
         default=None,

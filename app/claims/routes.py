@@ -274,58 +274,42 @@ def publish(
     return _transition(session, claim_id, TransitionName.publish, reason, if_match, reviewer)
 
 
-@router.post(
-    "/{claim_id}/dispute",
-    response_model=ClaimRead,
-    summary="Dispute a published claim, with the reason",
-    description=TRANSITIONS[TransitionName.dispute].describe(),
-    responses=TRANSITION_PROBLEMS,
+def _add_reasoned_transition(name: TransitionName, summary: str, more: str = "") -> None:
+    """`POST /v1/claims/{id}/<name>` for a transition whose body is its reason."""
+
+    def transition(
+        claim_id: IdPath,
+        body: TransitionReason,
+        session: SessionDep,
+        reviewer: Reviewer,
+        if_match: IfMatchHeader = None,
+    ) -> Response:
+        return _transition(session, claim_id, name, body.reason, if_match, reviewer)
+
+    router.add_api_route(
+        f"/{{claim_id}}/{name.value}",
+        transition,
+        methods=["POST"],
+        name=name.value,
+        response_model=ClaimRead,
+        summary=summary,
+        description=TRANSITIONS[name].describe() + more,
+        responses=TRANSITION_PROBLEMS,
+    )
+
+
+_add_reasoned_transition(TransitionName.dispute, "Dispute a published claim, with the reason")
+_add_reasoned_transition(
+    TransitionName.retract,
+    "Retract a claim, with the reason",
+    " The reason is shown as the document's `retraction_reason`; the claim stays readable "
+    "(lists leave it out unless `status=retracted` is asked).",
 )
-def dispute(
-    claim_id: IdPath,
-    body: TransitionReason,
-    session: SessionDep,
-    reviewer: Reviewer,
-    if_match: IfMatchHeader = None,
-) -> Response:
-    return _transition(session, claim_id, TransitionName.dispute, body.reason, if_match, reviewer)
-
-
-@router.post(
-    "/{claim_id}/retract",
-    response_model=ClaimRead,
-    summary="Retract a claim, with the reason",
-    description=TRANSITIONS[TransitionName.retract].describe()
-    + " The reason is shown as the document's `retraction_reason`; the claim stays "
-    "readable (lists leave it out unless `status=retracted` is asked).",
-    responses=TRANSITION_PROBLEMS,
+_add_reasoned_transition(
+    TransitionName.reinstate,
+    "Reinstate a retracted claim as published, with the reason",
+    " The document's `retraction_reason` is cleared; the revisions keep it.",
 )
-def retract(
-    claim_id: IdPath,
-    body: TransitionReason,
-    session: SessionDep,
-    reviewer: Reviewer,
-    if_match: IfMatchHeader = None,
-) -> Response:
-    return _transition(session, claim_id, TransitionName.retract, body.reason, if_match, reviewer)
-
-
-@router.post(
-    "/{claim_id}/reinstate",
-    response_model=ClaimRead,
-    summary="Reinstate a retracted claim as published, with the reason",
-    description=TRANSITIONS[TransitionName.reinstate].describe()
-    + " The document's `retraction_reason` is cleared; the revisions keep it.",
-    responses=TRANSITION_PROBLEMS,
-)
-def reinstate(
-    claim_id: IdPath,
-    body: TransitionReason,
-    session: SessionDep,
-    reviewer: Reviewer,
-    if_match: IfMatchHeader = None,
-) -> Response:
-    return _transition(session, claim_id, TransitionName.reinstate, body.reason, if_match, reviewer)
 
 
 @router.get(

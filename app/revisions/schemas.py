@@ -1,5 +1,7 @@
 """Response bodies for revision histories."""
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from app.fields import EntityId, Timestamp
@@ -21,6 +23,35 @@ class Cause(BaseModel):
     entity_id: EntityId
 
 
+# Who and why, as every revision records them: the revision history and the change feed
+# serve the same four fields, described once.
+RecordedBy = Annotated[
+    str | None,
+    Field(description="Who made the change: the key's name at the time, or `seed` / `import`."),
+]
+RecordedByKeyId = Annotated[
+    EntityId | None,
+    Field(
+        description="The id of the key that made the change (null for seeds, imports and "
+        "changes made before keys existed)."
+    ),
+]
+RevisionReason = Annotated[
+    str | None,
+    Field(
+        description="The reason given for a status transition (required for `disputed`, "
+        "`retracted` and `reinstated`, optional for `published`); null otherwise."
+    ),
+]
+RevisionCause = Annotated[
+    Cause | None,
+    Field(
+        description="For a write the entity did not ask for (`rerendered`, or an `updated` "
+        "claim re-pointed by an actor merge): the change to another entity that made it."
+    ),
+]
+
+
 class RevisionRead(BaseModel):
     """One version of an entity, as it was written."""
 
@@ -30,21 +61,13 @@ class RevisionRead(BaseModel):
     version: int
     operation: Operation
     recorded_at: Timestamp
-    recorded_by: str | None = Field(
-        description="Who made the change: the key's name at the time, or `seed` / `import`."
-    )
-    recorded_by_key_id: EntityId | None = Field(description="The id of the key that made it.")
+    recorded_by: RecordedBy
+    recorded_by_key_id: RecordedByKeyId
     snapshot: dict[str, object] = Field(
         description="The entity as it was after this write, in the shape it was written in."
     )
-    reason: str | None = Field(
-        description="The reason given for a status transition (required for `disputed`, "
-        "`retracted` and `reinstated`, optional for `published`); null otherwise."
-    )
-    cause: Cause | None = Field(
-        description="For a write the entity did not ask for (`rerendered`, or an `updated` "
-        "claim re-pointed by an actor merge): the change to another entity that made it."
-    )
+    reason: RevisionReason
+    cause: RevisionCause
 
 
 class RevisionPage(PageMeta):
