@@ -12,9 +12,11 @@ resource's current ETag. Negative cases are sent as generated. Every rewrite kee
 request valid against the schema.
 """
 
+import calendar
 import json
 import os
 import random
+import re
 import uuid
 from functools import cache
 from typing import Any
@@ -130,11 +132,34 @@ def _real(name: str, value: Any) -> Any:
     return value
 
 
+DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _on_the_calendar(value: Any) -> Any:
+    """A day the calendar has: the document's date pattern leaves `2586-06-31` to the
+    server's calendar check (app/fields.py), so a generated one is moved to the month's last
+    day. Each end of an interval likewise."""
+    if not isinstance(value, str):
+        return value
+    ends = []
+    for end in value.split("/"):
+        day = DAY.match(end)
+        if day:
+            year, month, number = (int(part) for part in day.groups())
+            if 1 <= month <= 12 and year >= 1:
+                last = calendar.monthrange(year, month)[1]
+                end = f"{year:04d}-{month:02d}-{min(number, last):02d}"
+        ends.append(end)
+    return "/".join(ends)
+
+
 def _realistic_body(path: str, body: dict[str, Any]) -> dict[str, Any]:
     fixed: dict[str, Any] = {}
     for name, value in body.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             value = [_realistic_body(path, item) for item in value]
+        if name in ("adopted", "published", "value"):
+            value = _on_the_calendar(value)
         fixed[name] = _real(name, value)
     if "evidence" in fixed and isinstance(fixed["evidence"], list):
         fixed["evidence"] = [
