@@ -39,6 +39,10 @@ NUL_REFUSED = "NUL characters (U+0000) are not allowed."
 # e.g. on U+0085), so the document's pattern and the server refuse the same strings.
 NOT_BLANK = r"[^\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 _NOT_BLANK = re.compile(NOT_BLANK)
+# What the document says of a string: no NUL anywhere (RequestModel and every path and
+# query parameter refuse it); of a Text, also one character that is not whitespace.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+TEXT_PATTERN = r"^[^\x00]*" + NOT_BLANK.replace("[^", r"[^\x00", 1) + r"[^\x00]*$"
 
 
 def _carries_text(value: str) -> str:
@@ -122,7 +126,7 @@ EntityId = Annotated[
 # A string that must say something: a name, title, statement, reason or quote.
 # The document says it with a pattern; the validator gives the readable refusal.
 Text = Annotated[
-    str, Field(json_schema_extra={"pattern": NOT_BLANK}), AfterValidator(_carries_text)
+    str, Field(json_schema_extra={"pattern": TEXT_PATTERN}), AfterValidator(_carries_text)
 ]
 # An identifier as official lists print it, stray spaces included: stored trimmed.
 TrimmedStr = Annotated[str, StringConstraints(strip_whitespace=True)]

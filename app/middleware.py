@@ -8,6 +8,7 @@ from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.bodies import check_media_type, parse_json
@@ -95,6 +96,19 @@ def _repeats(annotation: Any) -> bool:
     )
 
 
+def _concrete_paths(app: Any) -> frozenset[str]:
+    """The app's route paths without parameters, read once from its route table."""
+    paths: frozenset[str] | None = getattr(app.state, "concrete_paths", None)
+    if paths is None:
+        paths = frozenset(
+            route.path
+            for route in app.router.routes
+            if not getattr(route, "param_convertors", {}) and hasattr(route, "path")
+        )
+        app.state.concrete_paths = paths
+    return paths
+
+
 class StrictQueryRoute(APIRoute):
     """A route that refuses query parameters it does not declare, single-valued ones given
     more than once, and NUL characters in any path or query parameter (422); and, when it
@@ -106,6 +120,15 @@ class StrictQueryRoute(APIRoute):
     instead of being a dependency: solving one more dependency on every request costs more
     than the check itself.
     """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        # A concrete path is matched before the templates it also fits, as OpenAPI says:
+        # `/v1/claims/transitions` is not a `/v1/claims/{claim_id}`, so PATCH there is a 405
+        # whose Allow lists that path's own methods.
+        app = scope.get("app")  # absent from the scopes app.fastpath builds to find a route
+        if self.param_convertors and app is not None and scope["path"] in _concrete_paths(app):
+            return Match.NONE, {}
+        return super().matches(scope)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.errors import PROBLEM_MEDIA_TYPE
+from app.fields import NO_NUL_PATTERN
 from app.models import EntityType
 
 SERVERS = [{"url": "http://127.0.0.1:8000", "description": "`make run` on this machine"}]
@@ -78,7 +79,58 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     _link_creates(document["paths"])
     _optional_keys_on_reads(document["paths"])
     _no_ref_siblings(document)
+    _no_nul_in_requests(document)
     return document
+
+
+# Keys under which a schema holds values, not schemas.
+_VALUE_KEYS = frozenset({"example", "examples", "default", "const", "enum"})
+
+
+def _no_nul_in_requests(document: dict[str, Any]) -> None:
+    """Every string a request carries (a path or query parameter, a field of a body
+    schema or of the schemas it refers to) says that it holds no NUL, unless its own
+    pattern already does: the server refuses NUL everywhere in a request (PostgreSQL
+    cannot store it), and a generator that reads the document must not send what the
+    server turns away."""
+    schemas = document["components"]["schemas"]
+    bodies: list[Any] = []
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            if method in METHODS:
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] != "header":  # HTTP itself has no NUL in a header
+                        _no_nul_in_strings(parameter["schema"])
+                for media in operation.get("requestBody", {}).get("content", {}).values():
+                    bodies.append(media["schema"])
+    seen: set[str] = set()
+    while bodies:
+        node = bodies.pop()
+        _no_nul_in_strings(node)
+        for name in _referenced(node) - seen:
+            seen.add(name)
+            bodies.append(schemas[name])
+
+
+def _referenced(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[1]} if "$ref" in node else set()
+        return found.union(*(_referenced(v) for k, v in node.items() if k not in _VALUE_KEYS))
+    if isinstance(node, list):
+        return set().union(*(_referenced(item) for item in node))
+    return set()
+
+
+def _no_nul_in_strings(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(node):
+            node["pattern"] = NO_NUL_PATTERN
+        for key, value in node.items():
+            if key not in _VALUE_KEYS:
+                _no_nul_in_strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            _no_nul_in_strings(item)
 
 
 def _optional_keys_on_reads(paths: dict[str, Any]) -> None:

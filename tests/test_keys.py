@@ -115,7 +115,9 @@ def test_reads_require_a_key_when_configured_on_the_hot_path_too(
         ):
             answer = anonymous.get(path, headers={"If-None-Match": "*"})
             assert _problem(answer, 401)["detail"].startswith("Reads need an API key"), path
-        assert anonymous.get("/healthz").status_code == 200
+        # The probes and the scrape stay open (their operations declare `security: []`).
+        for probe in ("/healthz", "/readyz", "/metrics"):
+            assert anonymous.get(probe).status_code == 200, probe
     key = create(client, "/v1/keys", {"name": "keyed-reader", "role": "reader"})
     with TestClient(keyed, headers={"Authorization": f"Bearer {key['secret']}"}) as reader:
         assert reader.get(f"/v1/claims/{world.claim['id']}").json() == world.claim

@@ -1,5 +1,5 @@
-"""Redocly's lint of the committed document: the `recommended` rules (tests/clients/
-redocly.yaml says which are off and why) report nothing, neither errors nor warnings."""
+"""Redocly's lint of the committed document: the whole `recommended` ruleset
+(tests/clients/redocly.yaml) reports nothing, neither errors nor warnings."""
 
 import json
 

@@ -20,14 +20,7 @@ Test data is made realistic in tests/schemathesis_hooks.py (ids that exist, term
 vocabularies, evidence that quotes its source, no made-up cursors, the current ETag in
 If-Match, drafts that an analyst wrote where the admin key publishes: four eyes);
 tests/schemathesis.toml sets the 428 this API answers for a missing If-Match.
-What is left out, with the reason:
-
-- `unsupported_method` and `allow_header_conformance`: 405 answers do not list the methods
-  of the path in `Allow` yet (`PUT /v1/claims` says `allow: POST`); the HTTP-semantics part
-  of issue 12 fixes that, then these two checks go back in.
-- NUL characters in generated strings (`--generation-allow-x00 false`): the server refuses
-  them in some query parameters with a 422 its schema does not announce; the same part of
-  the issue settles where NUL is refused, then they go back in.
+Nothing is left out: every check runs, and generated strings may hold NUL characters.
 """
 
 import json
@@ -43,9 +36,8 @@ from tests.live import COMMITTED, ROOT, running_server, server_key
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CLAIMS = Path(sys.executable).parent / "claims"
 BUDGET_SECONDS = 75
-UNAUTHENTICATED_BUDGET_SECONDS = 15
+UNAUTHENTICATED_BUDGET_SECONDS = 30
 SEED = "20261202"
-EXCLUDED_CHECKS = ("unsupported_method", "allow_header_conformance")
 WRITE_METHODS = ("POST", "PATCH", "DELETE")
 # What a response to a request without a key is checked for, besides the 401 itself.
 UNAUTHENTICATED_CHECKS = (
@@ -87,8 +79,6 @@ def _schemathesis(
             SEED,
             "--workers",
             "1",
-            "--generation-allow-x00",
-            "false",
             "--suppress-health-check",
             "too_slow",
             "--no-color",
@@ -140,8 +130,10 @@ def test_schemathesis_finds_nothing(settings: Settings, tmp_path: Path) -> None:
                 ",".join(UNAUTHENTICATED_CHECKS),
                 "--mode",
                 "positive",
+                # Fuzzing reaches every write within the budget; the coverage phase (a case
+                # per constraint of each field) would spend it on a few.
                 "--phases",
-                "examples,coverage,fuzzing",
+                "examples,fuzzing",
                 "--max-examples",
                 "10",
                 *(f"--include-method={method}" for method in WRITE_METHODS),
@@ -157,8 +149,6 @@ def test_schemathesis_finds_nothing(settings: Settings, tmp_path: Path) -> None:
                 f"Authorization: Bearer {admin}",
                 "--checks",
                 "all",
-                "--exclude-checks",
-                ",".join(EXCLUDED_CHECKS),
                 "--mode",
                 "all",
                 "--phases",
