@@ -6,9 +6,11 @@ from typing import Any
 
 import httpx
 import jsonschema
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from app.idempotency import service
 from app.idempotency.middleware import request_hash_of
@@ -229,3 +231,23 @@ def test_the_document_declares_the_header_on_every_post(app: FastAPI) -> None:
         "type": "string",
         "enum": ["true"],
     }
+
+
+def test_a_busy_database_when_claiming_is_a_503_and_changes_nothing(
+    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def locked(*_: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(service, "claim", locked)
+    before = row_counts(engine)
+    answer = client.post("/v1/sources", json=source_body(), headers={"Idempotency-Key": "busy"})
+    assert _problem(answer, 503) == {
+        "type": "https://sanctions-claims.dev/problems/busy",
+        "title": "Service busy",
+        "status": 503,
+        "detail": "The database is busy with other writes; retry shortly.",
+        "errors": [],
+    }
+    assert answer.headers["retry-after"] == "1"
+    assert row_counts(engine) == before

@@ -18,9 +18,10 @@ from datetime import timedelta
 
 import anyio.to_thread
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import Conflict, FieldError, InvalidInput, problem_response
+from app.errors import Conflict, FieldError, InvalidInput, ServiceBusy, problem_response
 from app.idempotency import service
 from app.keys.auth import presented_key
 from app.models.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH
@@ -100,9 +101,17 @@ class IdempotentPosts:
         engine: Engine = scope["app"].state.engine
         body = await _read_body(receive)
         request_hash = request_hash_of(scope, body)
-        held = await anyio.to_thread.run_sync(
-            service.claim, engine, caller.id, idempotency_key, request_hash, self.retention
-        )
+        try:
+            held = await anyio.to_thread.run_sync(
+                service.claim, engine, caller.id, idempotency_key, request_hash, self.retention
+            )
+        except OperationalError:  # the write lock's timeout ran out: as a write's would
+            busy = ServiceBusy(
+                "The database is busy with other writes; retry shortly.",
+                headers={"Retry-After": "1"},
+            )
+            await problem_response(busy.to_problem(), busy.headers)(scope, receive, send)
+            return
         if isinstance(held, service.Found):
             if held.request_hash != request_hash:
                 refused = InvalidInput.parameter(
