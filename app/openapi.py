@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.errors import PROBLEM_MEDIA_TYPE
+from app.idempotency.middleware import NOT_REPLAYED
 from app.models import EntityType
 
 SERVERS = [{"url": "http://127.0.0.1:8000", "description": "`make run` on this machine"}]
@@ -125,10 +126,11 @@ def _header_ref(name: str) -> dict[str, str]:
 
 def _idempotent_posts(paths: dict[str, Any]) -> None:
     """Every POST takes an Idempotency-Key (app/idempotency): its 2xx answers may be
-    replays, and it can answer 409 (still running) and 422 (another request's key)."""
+    replays, and it can answer 409 (still running) and 422 (another request's key). Not
+    the creation of a key, whose secret is never stored."""
     for path, item in paths.items():
         post = item.get("post")
-        if post is None or not path.startswith("/v1/"):
+        if post is None or not path.startswith("/v1/") or path in NOT_REPLAYED:
             continue
         post.setdefault("parameters", []).append(deepcopy(IDEMPOTENCY_KEY))
         responses = post["responses"]

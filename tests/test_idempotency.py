@@ -214,9 +214,9 @@ def test_the_document_declares_the_header_on_every_post(app: FastAPI) -> None:
     document = app.openapi()
     posts = [
         operation
-        for path in document["paths"].values()
-        for method, operation in path.items()
-        if method == "post"
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method == "post" and path != "/v1/keys"
     ]
     assert posts
     for operation in posts:
@@ -251,3 +251,16 @@ def test_a_busy_database_when_claiming_is_a_503_and_changes_nothing(
     }
     assert answer.headers["retry-after"] == "1"
     assert row_counts(engine) == before
+
+
+def test_a_keys_creation_is_never_kept(client: TestClient, engine: Engine) -> None:
+    """Its answer holds the new key's secret, which is never stored."""
+    headers = {"Idempotency-Key": "new-key"}
+    first = client.post("/v1/keys", json={"name": "one", "role": "reader"}, headers=headers)
+    second = client.post("/v1/keys", json={"name": "two", "role": "reader"}, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert "idempotent-replayed" not in second.headers
+    assert first.json()["secret"] != second.json()["secret"]
+    assert _entries(engine) == 0
+    operation = client.app.openapi()["paths"]["/v1/keys"]["post"]  # type: ignore[attr-defined]
+    assert "Idempotency-Key" not in [p["name"] for p in operation.get("parameters", [])]

@@ -6,10 +6,11 @@ runs; its answer, when it changed something (2xx), is kept with the headers that
 retention, with `Idempotent-Replayed: true`. The same key with another request (method,
 path, query or body) is a 422; the same key while the first still runs is a 409.
 
-A request without a valid key goes on untouched: its route answers the 401, and there is no
-caller to keep an answer for. A process that dies while running a request leaves its entry
-claimed until the retention ends (a 409 for its retries): the write may have committed, and
-not repeating it is the safe side.
+`POST /v1/keys` is not replayed: its answer holds the new key's secret, which is shown once
+and never stored. A request without a valid key goes on untouched: its route answers the
+401, and there is no caller to keep an answer for. A process that dies while running a
+request leaves its entry claimed until the retention ends (a 409 for its retries): the
+write may have committed, and not repeating it is the safe side.
 """
 
 import hashlib
@@ -31,6 +32,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 # Visible ASCII: the key lands in the database and in logs.
 _SANE_KEY = re.compile(rb"[\x21-\x7e]{1,%d}" % IDEMPOTENCY_KEY_MAX_LENGTH)
 _HEADER_NAME = HEADER.lower().encode()
+# Operations whose answers must not be stored (a key's secret), by path.
+NOT_REPLAYED = frozenset({"/v1/keys"})
 
 
 def _key_of(scope: Scope) -> str | None:
@@ -86,7 +89,7 @@ class IdempotentPosts:
         self.retention = retention
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in NOT_REPLAYED:
             await self.app(scope, receive, send)
             return
         try:
