@@ -63,14 +63,23 @@ def seed(
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: HOST or 127.0.0.1.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: PORT or 8000.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes on the one port (uvicorn workers); they share rate limit "
+            "counts and change notices through the database.",
+        ),
+    ] = 1,
 ) -> None:
-    """Serve the API with uvicorn."""
+    """Serve the API with uvicorn, in one process or `--workers` of them."""
     settings = get_settings()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        workers=workers,
         proxy_headers=True,
         access_log=settings.access_log,
         http=ProblemHttpToolsProtocol,

@@ -182,6 +182,12 @@ class PayloadTooLarge(ProblemError):
     title = "Request body too large"
 
 
+class TooManyRequests(ProblemError):
+    status = 429
+    slug = "rate-limited"
+    title = "Too many requests"
+
+
 class ServiceBusy(ProblemError):
     status = 503
     slug = "busy"

@@ -6,6 +6,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from app.changes.service import waiting_reads
 from app.db import EngineDep, run_read
 from app.errors import ServiceBusy
 from app.revisions.service import current_sequence
@@ -55,7 +56,8 @@ async def ready(engine: EngineDep) -> Health:
     "/metrics",
     summary="Metrics in Prometheus text format",
     description="Requests answered and their latency by route template and status, the "
-    "database pool's use, and the change feed's last sequence.",
+    "database pool's use, the change feed's last sequence, and the counter reads its "
+    "waiting long polls made.",
     response_class=Response,
     responses={
         200: {
@@ -70,4 +72,5 @@ async def metrics(request: Request, engine: EngineDep) -> Response:
     collected: Metrics = request.app.state.metrics
     collected.last_sequence.set(await run_read(engine, current_sequence, snapshot=False))
     collected.read_pool(engine)
+    collected.feed_waiting_reads.set(waiting_reads.get(engine, 0))
     return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)

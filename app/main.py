@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -10,16 +11,20 @@ from sqlalchemy import Engine
 
 from app import health
 from app.actors.routes import router as actors_router
+from app.background import background_work
 from app.changes.routes import router as changes_router
 from app.claims.routes import router as claims_router
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.fastpath import FastReads
+from app.idempotency.middleware import IdempotentPosts
 from app.instruments.routes import router as instruments_router
 from app.keys.routes import router as keys_router
 from app.keys.service import KeyRing
 from app.middleware import BodySizeLimit, HeadAsGet
 from app.openapi import build_document
+from app.ratelimits.limiter import Limiter
+from app.ratelimits.middleware import RateLimits
 from app.settings import Settings, get_settings
 from app.sources.routes import router as sources_router
 from app.telemetry import Metrics, RequestLog, RequestTelemetry
@@ -72,8 +77,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     request_log = RequestLog()
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with background_work(app):
+            yield
         request_log.flush()  # the lines of the last requests, at shutdown
 
     app = FastAPI(
@@ -108,14 +114,35 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # other layer applies to its answers as to routed ones; HEAD reaches it as a GET.
     app.add_middleware(FastReads, routes=app.router.routes)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(
+        IdempotentPosts, retention=timedelta(hours=settings.idempotency_retention_hours)
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.state.limiter = Limiter(settings.rate_limit_window_seconds)
+    if settings.rate_limits:
+        app.add_middleware(RateLimits, limiter=app.state.limiter, settings=settings)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
-            allow_headers=["Content-Type", "If-Match", "If-None-Match", "X-Request-Id"],
-            expose_headers=["ETag", "Location", "Retry-After", "X-Request-Id"],
+            allow_headers=[
+                "Content-Type",
+                "Idempotency-Key",
+                "If-Match",
+                "If-None-Match",
+                "X-Request-Id",
+            ],
+            expose_headers=[
+                "ETag",
+                "Idempotent-Replayed",
+                "Location",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "Retry-After",
+                "X-Request-Id",
+            ],
         )
     if settings.telemetry:
         app.add_middleware(RequestTelemetry, metrics=app.state.metrics, log=request_log)

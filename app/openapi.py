@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 
 from app.errors import PROBLEM_MEDIA_TYPE
 from app.fields import NO_NUL_PATTERN
+from app.idempotency.middleware import NOT_REPLAYED
 from app.models import EntityType
 
 SERVERS = [{"url": "http://127.0.0.1:8000", "description": "`make run` on this machine"}]
@@ -78,6 +79,9 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     _type_snapshots(schemas)
     _link_creates(document["paths"])
     _optional_keys_on_reads(document["paths"])
+    document["components"]["headers"] = _shared_headers()
+    _idempotent_posts(document["paths"])
+    _rate_limited(document["paths"])
     _no_ref_siblings(document)
     _no_nul_in_requests(document)
     return document
@@ -131,6 +135,91 @@ def _no_nul_in_strings(node: Any) -> None:
     elif isinstance(node, list):
         for item in node:
             _no_nul_in_strings(item)
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: the first answer that changed something (2xx) to "
+    "this key from this API key is kept for 24 hours (IDEMPOTENCY_RETENTION_HOURS) and "
+    "replayed byte for byte, with `Idempotent-Replayed: true`, to every retry. The same key "
+    "with another method, path, query or body is a 422; while the first request still runs, "
+    "a 409. Answers that changed nothing (4xx, 5xx) are not kept: a corrected retry runs. "
+    "Ignored without an API key.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+REPLAYED = {
+    "description": "`true` on an answer replayed for an Idempotency-Key (absent otherwise).",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+STILL_RUNNING = "the same Idempotency-Key while its first request still runs (Retry-After)"
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "Requests this caller (API key, or address without one) may make "
+    "per window (RATE_LIMIT_WINDOW_SECONDS); a 304 counts a quarter.",
+    "RateLimit-Remaining": "Requests left in the current window.",
+    "RateLimit-Reset": "Seconds until the current window ends.",
+}
+RATE_LIMITED = {"description": "Too many requests: retry after `Retry-After` seconds"}
+
+
+def _shared_headers() -> dict[str, Any]:
+    """The headers many answers carry, declared once (answers refer to them)."""
+    limits = {
+        name: {"description": text, "schema": {"type": "integer", "minimum": 0}}
+        for name, text in RATE_LIMIT_HEADERS.items()
+    }
+    return {"Idempotent-Replayed": deepcopy(REPLAYED), **limits}
+
+
+def _header_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _idempotent_posts(paths: dict[str, Any]) -> None:
+    """Every POST takes an Idempotency-Key (app/idempotency): its 2xx answers may be
+    replays, and it can answer 409 (still running) and 422 (another request's key). Not
+    the creation of a key, whose secret is never stored."""
+    for path, item in paths.items():
+        post = item.get("post")
+        if post is None or not path.startswith("/v1/") or path in NOT_REPLAYED:
+            continue
+        post.setdefault("parameters", []).append(deepcopy(IDEMPOTENCY_KEY))
+        responses = post["responses"]
+        if "409" in responses:
+            responses["409"]["description"] += f"; or {STILL_RUNNING}"
+        else:
+            responses["409"] = {
+                "description": f"Conflict: {STILL_RUNNING}",
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM}},
+            }
+        for status, response in responses.items():
+            if status.startswith("2"):
+                response.setdefault("headers", {})["Idempotent-Replayed"] = _header_ref(
+                    "Idempotent-Replayed"
+                )
+        post["responses"] = dict(sorted(responses.items()))
+
+
+def _rate_limited(paths: dict[str, Any]) -> None:
+    """Every operation under /v1 is rate limited when the server limits rates (RATE_LIMITS,
+    app/ratelimits): its successful answers, its 304 and its 429 carry the RateLimit
+    headers, the 429 Retry-After too."""
+    headers = {name: _header_ref(name) for name in RATE_LIMIT_HEADERS}
+    for path, item in paths.items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            responses = operation["responses"]
+            responses["429"] = {
+                **deepcopy(RATE_LIMITED),
+                "headers": {"Retry-After": deepcopy(RETRY_AFTER), **deepcopy(headers)},
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM}},
+            }
+            for status, response in responses.items():
+                if status.startswith("2") or status == "304":
+                    response.setdefault("headers", {}).update(deepcopy(headers))
+            operation["responses"] = dict(sorted(responses.items()))
 
 
 def _optional_keys_on_reads(paths: dict[str, Any]) -> None:

@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     # Request ids, the JSON request log and request metrics. Off only to measure what they
     # cost (bench/telemetry.py); an operator keeps them on.
     telemetry: bool = True
+    # How long the first answer to a POST with an Idempotency-Key is replayed.
+    idempotency_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # Requests per window, per API key and per client address (requests without a valid
+    # key); a 304 counts a quarter (app/ratelimits). Off: no limits and no headers.
+    rate_limits: bool = True
+    rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
+    rate_limit_per_key: int = Field(default=1200, ge=1)
+    rate_limit_per_address: int = Field(default=300, ge=1)
 
     @model_validator(mode="after")
     def _production_has_its_own_secrets(self) -> Self:

@@ -104,6 +104,13 @@ class Metrics:
             "The sequence number of the last committed change (GET /v1/changes).",
             registry=self.registry,
         )
+        # A count since the process started; a gauge because it is read from
+        # app.changes.service when scraped, not counted here.
+        self.feed_waiting_reads = Gauge(
+            "claims_change_feed_waiting_reads",
+            "Counter reads made by waiting long polls (GET /v1/changes?wait=N) since start.",
+            registry=self.registry,
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)

@@ -139,7 +139,9 @@ def api_process(
     *,
     access_log: bool = False,
     telemetry: bool = True,
+    rate_limits: bool = False,
     name: str = "api",
+    extra_env: dict[str, str] | None = None,
     prefix: list[str] | None = None,
 ) -> Iterator[Server]:
     """The API served as users serve it (`claims serve`: uvicorn with the app's protocol and
@@ -154,6 +156,9 @@ def api_process(
         "CURSOR_SECRET": cursor_secret,
         "ACCESS_LOG": str(access_log).lower(),
         "TELEMETRY": str(telemetry).lower(),
+        # Off unless asked: benchmarks and tests make more requests than any limit allows.
+        "RATE_LIMITS": str(rate_limits).lower(),
+        **(extra_env or {}),
     }
     root = Path(__file__).resolve().parent.parent
     with running(

@@ -102,7 +102,8 @@ def fresh_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, cursor_secret="test-secret")
+    # No rate limits: tests make many requests; tests/test_rate_limits.py sets its own.
+    return Settings(database_url=database_url, cursor_secret="test-secret", rate_limits=False)
 
 
 @pytest.fixture

@@ -246,3 +246,31 @@ def test_a_failing_read_answers_the_same_on_both_paths(
         assert headers["content-type"] == "application/problem+json"
         if status == 503:
             assert headers["retry-after"] == "1"
+
+
+def test_the_matrix_is_limited_the_same_with_and_without_the_fast_path(
+    client: TestClient, settings: Settings, engine: Engine, world: World
+) -> None:
+    """With rate limits on, both paths carry the same RateLimit headers on every answer and
+    refuse the same requests with the same 429: the limits apply outside the fast path."""
+    matrix = _requests(world, _etags(client, world))
+    limit = len(matrix) // 2  # the later requests are refused (304s cost a quarter)
+    limited = settings.model_copy(
+        update={"rate_limits": True, "rate_limit_per_key": limit, "rate_limit_per_address": limit}
+    )
+    answers = []
+    for fast_path in (True, False):
+        app = create_app(limited, engine)
+        app.state.limiter.clock = lambda: 1_800_000_000.0  # one moment: equal Reset values
+        if not fast_path:
+            app.user_middleware = [m for m in app.user_middleware if m.cls is not FastReads]
+        with TestClient(app, raise_server_exceptions=False) as anonymous:
+            answers.append(_answers(anonymous, matrix))
+    fast, slow = answers
+    assert fast == slow
+    statuses = [answer[2] for answer in fast]
+    refused = statuses.index(429)
+    assert statuses[refused:] == [429] * (len(matrix) - refused)
+    assert 304 in statuses[:refused]
+    assert fast[refused - 1][3]["ratelimit-remaining"] == "0"
+    assert all(answer[3]["ratelimit-limit"] == str(limit) for answer in fast)

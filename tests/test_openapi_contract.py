@@ -12,6 +12,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from app.main import create_app
+from app.openapi import RATE_LIMIT_HEADERS
 from app.settings import Settings
 
 OPERATION_ID = re.compile(r"^[a-z]+_[a-z_]+$")
@@ -139,7 +140,8 @@ def test_conditional_reads_declare_if_none_match_and_304(document: dict[str, Any
         assert header["required"] is False
         assert header["schema"] == {"type": "string", "maxLength": 2000}
         not_modified = operation["responses"]["304"]
-        assert set(not_modified["headers"]) == {"ETag"}, (method, path)
+        # The RateLimit headers: every /v1 answer carries them when limits are on.
+        assert set(not_modified["headers"]) == {"ETag", *RATE_LIMIT_HEADERS}, (method, path)
 
 
 def test_writes_to_existing_resources_declare_if_match_412_and_428(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Connection, Engine, exists, select
 from sqlmodel import col
 
+from app.changes import notify
 from app.changes.schemas import Change, ChangeFeed, ChangeFields
 from app.db import run_read
 from app.errors import BadRequest
@@ -106,19 +107,32 @@ def read_changes(
     return ChangeFeed(data=data, next_cursor=encode_cursor(secret, query.scope(), [reached]))
 
 
-# Long polls: waiters share one look at the counter per engine and half interval, so a
-# thousand waiting dashboards cost a handful of queries a second, not thousands.
-_last_look: "weakref.WeakKeyDictionary[Engine, tuple[float, int]]" = weakref.WeakKeyDictionary()
+# Long polls: waiters share one look at the counter per engine, so a thousand waiting
+# dashboards cost what one does. With a commit listener (PostgreSQL) the look is taken when
+# a notice arrives and at most once a second otherwise; without one, every half interval.
+_last_look: "weakref.WeakKeyDictionary[Engine, tuple[float, int, int]]" = (
+    weakref.WeakKeyDictionary()
+)
+LISTENED_LOOK_SECONDS = 1.0
+# Counter reads of waiting long polls, per engine (GET /metrics exports them).
+waiting_reads: "weakref.WeakKeyDictionary[Engine, int]" = weakref.WeakKeyDictionary()
 
 
 async def committed_sequence(engine: Engine) -> int:
-    """The committed counter, as seen at most half a poll interval ago."""
+    """The committed counter, as seen at most one look interval ago (or since the last
+    commit notice)."""
     started = time.monotonic()
+    listener = notify.listeners.get(engine)
+    notices = listener.notices if listener is not None else 0
+    interval = LISTENED_LOOK_SECONDS if listener is not None else POLL_SECONDS / 2
     cached = _last_look.get(engine)
-    if cached is not None and started - cached[0] < POLL_SECONDS / 2:
+    if cached is not None and started - cached[0] < interval and cached[2] == notices:
         return cached[1]
+    # Taken before the read: a waiter that comes while it runs reuses it.
+    _last_look[engine] = (started, cached[1] if cached else -1, notices)
+    waiting_reads[engine] = waiting_reads.get(engine, 0) + 1
     value = await run_read(engine, current_sequence)
-    _last_look[engine] = (started, value)
+    _last_look[engine] = (started, value, notices)
     return value
 
 

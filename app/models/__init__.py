@@ -17,7 +17,9 @@ from app.models.claim import (
     RelationType,
     Stance,
 )
+from app.models.idempotency import IdempotencyEntry
 from app.models.instrument import Instrument
+from app.models.rate_limit import RateLimitUsage
 from app.models.revision import EntityType, Operation, Revision, RevisionCounter
 from app.models.source import Source
 from app.models.vocabulary import Vocabulary, VocabularyTerm
@@ -40,8 +42,10 @@ __all__ = [
     "EntityColumns",
     "EntityType",
     "EvidenceSpan",
+    "IdempotencyEntry",
     "Instrument",
     "Operation",
+    "RateLimitUsage",
     "RelationType",
     "Revision",
     "RevisionCounter",

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, or_, select, update
+from sqlalchemy import ColumnElement, Connection, or_, select, text, update
 from sqlmodel import Session, col
 
 from app.db import fetch_first
@@ -36,7 +36,26 @@ def next_sequence(session: Session) -> int:
         .values(last_seq=col(RevisionCounter.last_seq) + 1)
         .returning(col(RevisionCounter.last_seq))
     )
-    return int(session.execute(statement).scalar_one())
+    sequence = int(session.execute(statement).scalar_one())
+    _announce_commit(session)
+    return sequence
+
+
+# The long polls of every API process wake on this notice (app/changes/notify.py).
+COMMIT_CHANNEL = "claims_commits"
+_NOTIFY = text(f"NOTIFY {COMMIT_CHANNEL}")
+_NOTIFIED = "claims_notified_transaction"
+
+
+def _announce_commit(session: Session) -> None:
+    """On PostgreSQL, have the transaction notify the listeners when it commits: once per
+    transaction, however many revisions it appends (a rollback sends nothing)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if session.info.get(_NOTIFIED) is not transaction:
+        session.execute(_NOTIFY)
+        session.info[_NOTIFIED] = transaction
 
 
 def append_revision(

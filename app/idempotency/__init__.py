@@ -1,0 +1,1 @@
+"""Idempotent POSTs: the first answer to an `Idempotency-Key`, replayed to its retries."""
