@@ -135,6 +135,8 @@ def _no_nul_in_strings(node: Any) -> None:
     elif isinstance(node, list):
         for item in node:
             _no_nul_in_strings(item)
+
+
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
