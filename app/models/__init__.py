@@ -17,6 +17,14 @@ from app.models.claim import (
     RelationType,
     Stance,
 )
+from app.models.claim_version import (
+    ClaimVersion,
+    ClaimVersionActor,
+    ClaimVersionDate,
+    ClaimVersionInstrument,
+    ClaimVersionProgram,
+    ClaimVersionSource,
+)
 from app.models.instrument import Instrument
 from app.models.revision import EntityType, Operation, Revision, RevisionCounter
 from app.models.source import Source
@@ -36,6 +44,12 @@ __all__ = [
     "ClaimProgram",
     "ClaimRelation",
     "ClaimStatus",
+    "ClaimVersion",
+    "ClaimVersionActor",
+    "ClaimVersionDate",
+    "ClaimVersionInstrument",
+    "ClaimVersionProgram",
+    "ClaimVersionSource",
     "DateKind",
     "EntityColumns",
     "EntityType",
