@@ -221,3 +221,24 @@ def test_an_upgraded_database_answers_each_earlier_version_from_its_revisions(
 def _latest(rows: dict[str, Any]) -> str:
     moment: str = max(r["recorded_at"] for r in rows["revision"])
     return moment if moment.endswith("Z") or "+" in moment[10:] else moment + "Z"
+
+
+def test_a_draft_stays_hidden_below_analysts_in_the_past_too(
+    client: TestClient, reader: TestClient, analyst: TestClient
+) -> None:
+    world = World(client)
+    draft = create(
+        client,
+        "/v1/claims",
+        claim_body(world.source["id"], world.actor["id"], status="draft"),
+    )
+    moment = _moment(client, draft["id"])
+    path = f"/v1/claims/{draft['id']}"
+    assert reader.get(path, params={"as_of": moment}).status_code == 404
+    assert analyst.get(path, params={"as_of": moment}).json() == draft
+    listed = {"as_of": moment, "status": "draft"}
+    assert reader.get("/v1/claims", params=listed).status_code == 403
+    assert analyst.get("/v1/claims", params=listed).json()["data"] == [draft]
+    assert [c["id"] for c in reader.get("/v1/claims", params={"as_of": moment}).json()["data"]] == [
+        world.claim["id"]
+    ]
