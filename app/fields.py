@@ -114,6 +114,25 @@ def _iso_text(value: object) -> object:
 
 _ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
 QueryTimestamp = Annotated[datetime, BeforeValidator(_iso_text)]
+
+RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})$"
+_RFC3339 = re.compile(RFC3339)
+
+
+def _rfc3339_text(value: object) -> object:
+    # A past moment has to be one moment: no date without a time, no time without its offset.
+    if isinstance(value, str) and not _RFC3339.match(value):
+        raise ValueError(
+            "Input should be an RFC 3339 date-time with its offset, such as 2026-03-01T00:00:00Z"
+        )
+    return value
+
+
+StrictTimestamp = Annotated[
+    datetime,
+    BeforeValidator(_rfc3339_text),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": RFC3339}),
+]
 EntityId = Annotated[
     str,
     Field(

@@ -186,12 +186,24 @@ def _repeated_parameters(repeated: list[str]) -> InvalidInput:
     )
 
 
+# Parameters some operations take and others do not take yet: their refusal says so.
+NOT_HERE_YET = {
+    "as_of": "This operation does not support as_of yet: the claim list and a claim read "
+    "the past (GET /v1/claims, GET /v1/claims/{claim_id}); facets, timelines and the other "
+    "reads answer the present.",
+}
+
+
 def _unknown_parameters(unknown: list[str]) -> InvalidInput:
+    details = [
+        NOT_HERE_YET.get(name, "Unknown query parameter for this operation") for name in unknown
+    ]
+    title = f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}."
     return InvalidInput(
-        f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
+        details[0] if len(unknown) == 1 and unknown[0] in NOT_HERE_YET else title,
         errors=[
-            FieldError(parameter=name, detail="Unknown query parameter for this operation")
-            for name in unknown
+            FieldError(parameter=name, detail=detail)
+            for name, detail in zip(unknown, details, strict=True)
         ],
     )
 

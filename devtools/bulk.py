@@ -36,6 +36,7 @@ from sqlmodel import SQLModel, col
 from app.actors.schemas import ActorRead
 from app.claims.actor_dates import index_actor_dates
 from app.claims.event_span import event_span
+from app.claims.history import keep_versions
 from app.claims.projection import (
     Rendered,
     actor_entry,
@@ -73,7 +74,8 @@ BULK_AUTHOR = "bulk"
 LOADED_TABLES = (
     "actor", "actor_alias", "actor_external_id", "instrument", "source", "claim",
     "claim_actor", "claim_date", "evidence_span", "claim_instrument", "claim_program",
-    "revision",
+    "revision", "claim_version", "claim_version_actor", "claim_version_date",
+    "claim_version_program", "claim_version_instrument", "claim_version_source",
 )  # fmt: skip
 # SQLite settings of the loading connection while it loads (restored after): a page cache
 # for the indexes a batch writes all over (the 2 MB default holds little of them), and the
@@ -490,8 +492,8 @@ def _load_claims(
     connection: Connection, claims: list[GeneratedClaim], cited: Cited, now: datetime
 ) -> None:
     """Insert `claims` in the caller's transaction: each claim's row once, with the document
-    rendered from `claims` and `cited`, then their children, their (actor, date) rows and a
-    `created` revision each, whose snapshot is the document."""
+    rendered from `claims` and `cited`, then their children, their (actor, date) rows, a
+    `created` revision each, whose snapshot is the document, and their first versions."""
     if not claims:
         return
     cited.complete(connection, claims)
@@ -506,6 +508,7 @@ def _load_claims(
     index_actor_dates(connection, [claim.id for claim in claims])
     document = CLAIM_COLUMNS.index("document")
     _revisions(connection, EntityType.claim, [(row[0], row[document]) for row in rows], now)
+    keep_versions(connection, [claim.id for claim in claims], created=True)
 
 
 @contextmanager

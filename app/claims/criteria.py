@@ -52,6 +52,11 @@ class ClaimCriteria:
     last_day: date | None = None
     updated_since: datetime | None = None
     text: SearchQuery | None = None
+    valid_day: date | None = None
+    # A read of the past (app/claims/as_of.py): the time asked, and the last revision
+    # committed by then, whose versions the SQL reads. Both bind cursors and ETags.
+    as_of: datetime | None = None
+    as_of_seq: int | None = None
 
     def scope(self, **more: Any) -> str:
         # orjson serialises the dataclass itself, forty times faster than `asdict` first.
@@ -230,6 +235,7 @@ def resolve(connection: Connection, params: ClaimFilterParams) -> ClaimCriteria:
         last_day=last,
         updated_since=_utc(params.updated_since),
         text=text,
+        valid_day=_day("valid_at", params.valid_at, latest=False),
     )
 
 

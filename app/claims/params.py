@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.fields import DatePrefixStr, QueryTimestamp
+from app.fields import DatePrefixStr, QueryTimestamp, StrictTimestamp
 from app.models import ClaimStatus, DateKind
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -28,6 +28,10 @@ ProgramCode = Annotated[
 Name = Annotated[str, Field(min_length=1, max_length=300)]
 Reference = Annotated[str, Field(min_length=1, max_length=100)]
 Publisher = Annotated[str, Field(min_length=1, max_length=200)]
+DayStr = Annotated[
+    DatePrefixStr,
+    Field(min_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2019-06-01"]),
+]
 
 
 def _repeatable(description: str, max_length: int = MAX_VALUES) -> Any:
@@ -173,6 +177,13 @@ class ClaimFilterParams(QueryParams):
         default=None,
         description="Claims written at or after this time (ISO 8601; UTC if no zone).",
     )
+    valid_at: DayStr | None = Field(
+        default=None,
+        description="A day (`2019-06-01`): claims whose event time covers it, in valid "
+        "time. " + EVENT_SPAN_RULE + "A day, month or year covers each of its days; an "
+        "interval each day from its start to its end; an ongoing one every day from its "
+        "start. Independent of `date_kind`; combines with `as_of`.",
+    )
     q: str | None = Field(
         default=None,
         min_length=1,
@@ -194,6 +205,16 @@ class ClaimListParams(ClaimFilterParams):
     )
     limit: PageLimit = DEFAULT_LIMIT
     cursor: PageCursor = None
+    as_of: StrictTimestamp | None = Field(
+        default=None,
+        description="An RFC 3339 date-time with its offset (`2026-03-01T00:00:00Z`): the "
+        "list as it stood then, in recorded time: each claim's version as of the last "
+        "revision committed at or before it, with the same filters, sorts and cursors (a "
+        "cursor is bound to its `as_of`). Actor, instrument and source references resolve "
+        "as they are now; an actor also finds the versions that named an actor since merged "
+        "into it. Not with `q` yet (422). Not in the future. The answer never changes: its "
+        "ETag stays, and it may be cached for long.",
+    )
 
 
 class TimelineParams(QueryParams):

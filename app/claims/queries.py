@@ -19,7 +19,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.claims import statements
-from app.claims.criteria import ALL_DATE_KINDS, ClaimCriteria, resolve
+from app.claims.as_of import resolve_as_of
+from app.claims.criteria import ALL_DATE_KINDS, ClaimCriteria
 from app.claims.pages import claim_page_body
 from app.claims.params import ANY_DATE_KIND, ClaimListParams, ClaimSort
 from app.claims.search import ranked_source, relevance_condition
@@ -36,7 +37,7 @@ from app.db import fetch_first
 from app.errors import BadRequest, InvalidInput
 from app.http import conditional, json_response
 from app.listings import Listing, page_etag
-from app.models import Claim, ClaimActorDate, ClaimDate, ClaimStatus
+from app.models import Claim, ClaimActorDate, ClaimStatus
 from app.pagination import keyset_page
 
 _DOCUMENT_BY_ID = select(col(Claim.document), col(Claim.etag), col(Claim.status)).where(
@@ -160,6 +161,8 @@ def _page_statement(dialect: str, query: PageQuery) -> Select[Any]:
     """Select (id, etag, [document,] sort key) in page order, after the cursor's row, up to
     `page_size` rows (with `walk`, by walking the actor's rows of the period)."""
     sort, shape = query.sort, query.shape
+    t = shape.tables
+    claim = t.claim
     descending = sort in (ClaimSort.date_desc, ClaimSort.updated_at_desc)
     key: Any
     tie: Any
@@ -167,21 +170,23 @@ def _page_statement(dialect: str, query: PageQuery) -> Select[Any]:
     if sort == ClaimSort.id:
         if query.walk:
             return _actor_period_page(dialect, query)
-        statement = select(*_payload(Claim, query), col(Claim.id))
-        statement = statement.where(*conditions(dialect, shape)).order_by(col(Claim.id))
+        statement = select(*_payload(claim, query), col(claim.id))
+        statement = statement.where(*conditions(dialect, shape)).order_by(col(claim.id))
         if query.continued:
-            statement = statement.where(col(Claim.id) > bindparam("after_tie"))
+            statement = statement.where(col(claim.id) > bindparam("after_tie"))
         return limited(statement)
     if sort in (ClaimSort.updated_at, ClaimSort.updated_at_desc):
-        key, tie = col(Claim.updated_at), col(Claim.id)
-        statement = select(*_payload(Claim, query), key).where(*conditions(dialect, shape))
+        key, tie = col(claim.updated_at), col(claim.id)
+        statement = select(*_payload(claim, query), key).where(*conditions(dialect, shape))
     elif sort in (ClaimSort.date, ClaimSort.date_desc):
-        placed, is_placing = placing_date(dialect, bindparam("date_kinds", expanding=True))
-        key, tie = col(placed.earliest), col(placed.claim_id)
+        placed, is_placing = placing_date(dialect, bindparam("date_kinds", expanding=True), t)
+        key = col(placed.earliest)
+        # The placing row's claim id where it has one (the current tables' index order).
+        tie = col(claim.id) if shape.as_of else col(placed.claim_id)
         statement = (
-            select(*_payload(Claim, query), key)
+            select(*_payload(claim, query), key)
             .select_from(placed)
-            .join(Claim, col(Claim.id) == tie)
+            .join(claim, t.claim_key() == t.owner_of(placed))
             .where(is_placing, *conditions(dialect, shape))
         )
     else:
@@ -227,16 +232,17 @@ class UndatedQuery:
     etags_only: bool
 
     def build(self, dialect: str) -> Select[Any]:
-        dates = col(ClaimDate.claim_id) == col(Claim.id)
+        t = self.shape.tables
+        dates = t.owner_of(t.date) == t.claim_key()
         if not self.shape.any_kind:
-            dates = and_(dates, col(ClaimDate.kind).in_(bindparam("date_kinds", expanding=True)))
+            dates = and_(dates, col(t.date.kind).in_(bindparam("date_kinds", expanding=True)))
         statement = (
-            select(*_payload(Claim, self), null().label("placed"))
+            select(*_payload(t.claim, self), null().label("placed"))
             .where(*conditions(dialect, self.shape), ~exists().where(dates))
-            .order_by(col(Claim.id))
+            .order_by(col(t.claim.id))
         )
         if self.continued:
-            statement = statement.where(col(Claim.id) > bindparam("after_tie"))
+            statement = statement.where(col(t.claim.id) > bindparam("after_tie"))
         return limited(statement)
 
 
@@ -381,4 +387,4 @@ def claim_listing(secret: str, params: ClaimListParams) -> Listing[ClaimCriteria
         body = claim_page_body((row[2] for row in found.rows), found.next_cursor)
         return body, etag(criteria, found)
 
-    return Listing(lambda connection: resolve(connection, params), validator, page)
+    return Listing(lambda connection: resolve_as_of(connection, params), validator, page)

@@ -1,11 +1,13 @@
 """HTTP for claims: parse, call the service or query, answer."""
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Body, Query, Request, Response
 from sqlalchemy import Connection
 
 from app.claims import queries, service
+from app.claims.as_of import IMMUTABLE, version_at
 from app.claims.evidence import fetch_evidence
 from app.claims.facets import facet_listing
 from app.claims.params import ClaimFilterParams, ClaimListParams
@@ -26,6 +28,7 @@ from app.claims.schemas import (
 from app.claims.workflow import TRANSITIONS, TransitionName
 from app.db import EngineDep, SessionDep, run_read
 from app.errors import PROBLEM_MEDIA_TYPE, Forbidden, NotFound
+from app.fields import StrictTimestamp
 from app.http import (
     MERGE_PATCH_MEDIA_TYPE,
     IfMatchHeader,
@@ -43,6 +46,14 @@ from app.revisions.schemas import RevisionPage
 from app.routing import READ_PROBLEMS, IdPath, SettingsDep, problems, resource_router
 
 router = resource_router("/v1/claims", "claims", [CALLER])
+
+AsOfQuery = Annotated[
+    StrictTimestamp | None,
+    Query(
+        description="An RFC 3339 date-time with its offset (`2026-03-01T00:00:00Z`), not in "
+        "the future: the claim as of the last revision committed at or before it.",
+    ),
+]
 
 WRITE_PROBLEMS = problems(401, 403, 404, 412, 413, 428, 503)
 READ_PROBLEMS = {**READ_PROBLEMS, **problems(401)}
@@ -124,7 +135,12 @@ async def list_claims(
 ) -> Response:
     drafts = drafts_asked(caller, params.status)
     listing = queries.claim_listing(settings.cursor_secret, params)
-    return await answer_listing(request, engine, if_none_match, listing, public=not drafts)
+    if params.as_of is None:
+        return await answer_listing(request, engine, if_none_match, listing, public=not drafts)
+    # Not remembered for app.fastpath, whose 304s would not say the answer is immutable.
+    answer = await answer_listing(request, engine, if_none_match, listing, public=False)
+    answer.headers.update(IMMUTABLE)
+    return answer
 
 
 @router.get(
@@ -167,13 +183,22 @@ async def list_transitions(if_none_match: IfNoneMatchHeader = None) -> Response:
     response_model=ClaimRead,
     summary="Get a claim with everything it embeds",
     description="The claim with its actors (names as they are now), dates with their precision and "
-    "day bounds, evidence with each source's citation, instruments and relations.",
+    "day bounds, evidence with each source's citation, instruments and relations. With "
+    "`as_of`, the claim as it stood then (its document of that version, the names it "
+    "embedded then; the retraction if it was retracted by then), or 404 if it did not exist "
+    "yet; that answer never changes.",
     responses={**READ_PROBLEMS, **problems(404)},
 )
 async def get(
-    claim_id: IdPath, engine: EngineDep, caller: ReadCaller, if_none_match: IfNoneMatchHeader = None
+    claim_id: IdPath,
+    engine: EngineDep,
+    caller: ReadCaller,
+    if_none_match: IfNoneMatchHeader = None,
+    as_of: AsOfQuery = None,
 ) -> Response:
     drafts = caller.sees_drafts
+    if as_of is not None:
+        return await _get_as_of(engine, claim_id, as_of, if_none_match, drafts=drafts)
     answer = await run_read(
         engine,
         lambda connection: queries.lookup(connection, claim_id, if_none_match, drafts=drafts),
@@ -181,6 +206,20 @@ async def get(
     )
     if answer is None:
         raise NotFound(f"No claim with id {claim_id!r}.")
+    return answer
+
+
+async def _get_as_of(
+    engine: EngineDep, claim_id: str, moment: datetime, if_none_match: str | None, *, drafts: bool
+) -> Response:
+    found = await run_read(
+        engine, lambda connection: version_at(connection, claim_id, moment, drafts=drafts)
+    )
+    if found is None:
+        raise NotFound(f"No claim with id {claim_id!r} as of {moment.isoformat()}.")
+    document, etag = found
+    answer = conditional(if_none_match, etag) or json_response(document.encode(), etag)
+    answer.headers.update(IMMUTABLE)
     return answer
 
 

@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 from app.checks import BodyChecks
 from app.claims.actor_dates import index_actor_dates
 from app.claims.event_span import event_span
+from app.claims.history import keep_versions
 from app.claims.projection import (
     citing_claim_ids,
     embedded_entries,
@@ -279,7 +280,10 @@ def _record(
     *,
     reason: str | None = None,
     cause: Cause | None = None,
+    history: bool = True,
 ) -> None:
+    """Append the claim's revision and (unless the caller keeps the `history` of many claims
+    at once) its system-versioned rows."""
     append_revision(
         session,
         EntityType.claim,
@@ -291,6 +295,9 @@ def _record(
         reason=reason,
         cause=cause,
     )
+    if history:
+        session.flush()
+        keep_versions(session.connection(), [claim.id], created=operation == Operation.created)
 
 
 def create_claim(
@@ -467,6 +474,7 @@ def refresh_claims_citing(session: Session, cause: Cause, who: Author | None) ->
     ).all()
     embedded = embedded_entries(session.connection(), [claim.id for claim in claims])
     now = utcnow()
+    rerendered = []
     for claim in claims:
         entries = embedded.get(claim.id, {})
         if render_claim(claim, entries).document == claim.document.encode():
@@ -475,7 +483,12 @@ def refresh_claims_citing(session: Session, cause: Cause, who: Author | None) ->
         claim.updated_at = now
         rendered = render_claim(claim, entries)
         keep_rendered(claim, rendered)
-        _record(session, claim, rendered.document, Operation.rerendered, who, cause=cause)
+        _record(
+            session, claim, rendered.document, Operation.rerendered, who, cause=cause, history=False
+        )
+        rerendered.append(claim.id)
+    session.flush()
+    keep_versions(session.connection(), rerendered)
 
 
 def repoint_actor(

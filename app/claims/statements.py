@@ -48,6 +48,13 @@ from app.models import (
     ClaimInstrument,
     ClaimProgram,
     ClaimStatus,
+    ClaimVersion,
+    ClaimVersionActor,
+    ClaimVersionDate,
+    ClaimVersionInstrument,
+    ClaimVersionProgram,
+    ClaimVersionSource,
+    DateKind,
     EvidenceSpan,
     Source,
 )
@@ -83,6 +90,8 @@ class Shape:
     updated_since: bool
     text: TextShape | None
     any_kind: bool = False  # `date_kind=any`: every one of a claim's own dates
+    valid_at: bool = False
+    as_of: bool = False  # read the versions valid at a past revision (`ClaimTables`)
 
     @property
     def dated(self) -> bool:
@@ -90,8 +99,14 @@ class Shape:
 
     @property
     def dated_actor(self) -> bool:
-        """ "Actor X in this period", answered from claim_actor_date (which is by kind)."""
-        return self.actor_ids and self.dated and not self.any_kind
+        """ "Actor X in this period", answered from claim_actor_date (which is by kind and
+        has no versions: as of a past revision, the actor and date conditions apply apart,
+        which selects the same claims)."""
+        return self.actor_ids and self.dated and not self.any_kind and not self.as_of
+
+    @property
+    def tables(self) -> "ClaimTables":
+        return VERSIONS if self.as_of else CURRENT
 
 
 def shape_of(criteria: ClaimCriteria) -> Shape:
@@ -113,6 +128,8 @@ def shape_of(criteria: ClaimCriteria) -> Shape:
         updated_since=criteria.updated_since is not None,
         text=text_shape(criteria.text) if criteria.text else None,
         any_kind=criteria.date_kind == ANY_DATE_KIND,
+        valid_at=criteria.valid_day is not None,
+        as_of=criteria.as_of_seq is not None,
     )
 
 
@@ -135,6 +152,8 @@ def bind_values(dialect: str, criteria: ClaimCriteria) -> dict[str, Any]:
         "first_day": criteria.first_day,
         "last_day": criteria.last_day,
         "updated_since": criteria.updated_since,
+        "valid_day": criteria.valid_day,
+        "as_of_seq": criteria.as_of_seq,
     }
     if criteria.text is not None:
         values.update(text_binds(dialect, criteria.text))
@@ -181,6 +200,66 @@ def _compiled(dialect: Dialect, key: Hashable, build: Callable[[str], Executable
     return compiled
 
 
+@dataclass(frozen=True)
+class ClaimTables:
+    """The tables a claim query reads: the current claims, or every version of them
+    (app/models/claim_version.py), whose rows have the same columns. `key` names the
+    column of `claim` that its child rows point at by their column `owner`."""
+
+    claim: Any
+    key: str
+    owner: str
+    actor: Any
+    date: Any
+    program: Any
+    instrument: Any
+    source: Any  # a row per cited source: its column `source_id`
+    placed: Any  # aliases of `date`, for `placing_date`
+    earlier: Any
+
+    def claim_key(self) -> Any:
+        return col(getattr(self.claim, self.key))
+
+    def owner_of(self, child: Any) -> Any:
+        return col(getattr(child, self.owner))
+
+
+CURRENT = ClaimTables(
+    claim=Claim,
+    key="id",
+    owner="claim_id",
+    actor=ClaimActor,
+    date=ClaimDate,
+    program=ClaimProgram,
+    instrument=ClaimInstrument,
+    source=EvidenceSpan,
+    # Aliases are built once: building one costs more than the query it serves (~150 µs).
+    placed=aliased(ClaimDate, name="placed"),
+    earlier=aliased(ClaimDate, name="earlier"),
+)
+VERSIONS = ClaimTables(
+    claim=ClaimVersion,
+    key="from_seq",
+    owner="from_seq",
+    actor=ClaimVersionActor,
+    date=ClaimVersionDate,
+    program=ClaimVersionProgram,
+    instrument=ClaimVersionInstrument,
+    source=ClaimVersionSource,
+    placed=aliased(ClaimVersionDate, name="placed"),
+    earlier=aliased(ClaimVersionDate, name="earlier"),
+)
+
+
+def valid_as_of() -> ColumnElement[bool]:
+    """The versions valid at revision `as_of_seq`: written at or before it, not replaced by it."""
+    seq = bindparam("as_of_seq", type_=Integer)
+    return and_(
+        col(ClaimVersion.from_seq) <= seq,
+        or_(col(ClaimVersion.to_seq).is_(None), col(ClaimVersion.to_seq) > seq),
+    )
+
+
 def usually(dialect: str, condition: ColumnElement[bool]) -> ColumnElement[bool]:
     """Tell SQLite's planner (which has no statistics unless ANALYZE ran) that `condition`
     holds for most rows, so it does not pick an index for it over a better one."""
@@ -192,56 +271,58 @@ def usually(dialect: str, condition: ColumnElement[bool]) -> ColumnElement[bool]
 def conditions(
     dialect: str, shape: Shape, *, with_text: bool = True, paired: bool = True
 ) -> list[ColumnElement[bool]]:
-    """The filters as conditions on `claim`: semi-joins on the indexed child tables, so
-    each narrows by its own index. Without `paired`, the (actor, period) pairing is left to
-    the caller, which drives the query from claim_actor_date."""
-    claim_id = col(Claim.id)
-    visible: ColumnElement[bool] = col(Claim.status).in_(_expanding("statuses"))
+    """The filters as conditions on `claim` (or, `as_of`, on its versions valid then):
+    semi-joins on the indexed child tables, so each narrows by its own index. Without
+    `paired`, the (actor, period) pairing is left to the caller, which drives the query
+    from claim_actor_date."""
+    t = shape.tables
+    claim_id = t.claim_key()
+    visible: ColumnElement[bool] = col(t.claim.status).in_(_expanding("statuses"))
     if shape.published:
         # Most claims are published: without this hint SQLite would fetch every visible
         # claim through the status index and sort them all for each page, instead of
         # walking the index of the page order.
         visible = usually(dialect, visible)
     where: list[ColumnElement[bool]] = [visible]
+    if shape.as_of:
+        where.append(valid_as_of())
     if shape.predicates:
-        where.append(col(Claim.predicate).in_(_expanding("predicates")))
+        where.append(col(t.claim.predicate).in_(_expanding("predicates")))
     if shape.modalities:
-        where.append(col(Claim.modality).in_(_expanding("modalities")))
+        where.append(col(t.claim.modality).in_(_expanding("modalities")))
     if shape.min_confidence:
-        where.append(col(Claim.confidence) >= bindparam("min_confidence", type_=Float))
+        where.append(col(t.claim.confidence) >= bindparam("min_confidence", type_=Float))
     if shape.actor_roles or (shape.actor_ids and not shape.dated_actor):
-        linked = select(col(ClaimActor.claim_id))
+        linked = select(t.owner_of(t.actor))
         if shape.actor_ids:
-            linked = linked.where(col(ClaimActor.actor_id).in_(_expanding("actor_ids")))
+            linked = linked.where(col(t.actor.actor_id).in_(_expanding("actor_ids")))
         if shape.actor_roles:
-            linked = linked.where(col(ClaimActor.role).in_(_expanding("actor_roles")))
+            linked = linked.where(col(t.actor.role).in_(_expanding("actor_roles")))
         where.append(claim_id.in_(linked))
     if shape.programs:
         where.append(
             claim_id.in_(
-                select(col(ClaimProgram.claim_id)).where(
-                    col(ClaimProgram.program).in_(_expanding("programs"))
+                select(t.owner_of(t.program)).where(
+                    col(t.program.program).in_(_expanding("programs"))
                 )
             )
         )
     if shape.instrument_ids or shape.provisions:
-        cited = select(col(ClaimInstrument.claim_id))
+        cited = select(t.owner_of(t.instrument))
         if shape.instrument_ids:
-            cited = cited.where(
-                col(ClaimInstrument.instrument_id).in_(_expanding("instrument_ids"))
-            )
+            cited = cited.where(col(t.instrument.instrument_id).in_(_expanding("instrument_ids")))
         if shape.provisions:
-            provision = func.lower(col(ClaimInstrument.provision))
+            provision = func.lower(col(t.instrument.provision))
             cited = cited.where(provision.in_(_expanding("provisions")))
         where.append(claim_id.in_(cited))
     if shape.source_ids or shape.source_kinds or shape.publishers:
         # One cited source has to meet all three: a Reuters news article, not a Reuters
-        # list and someone's news article.
-        spans = select(col(EvidenceSpan.claim_id))
+        # list and someone's news article. (Its kind and publisher as they are now.)
+        spans = select(t.owner_of(t.source))
         if shape.source_ids:
-            spans = spans.where(col(EvidenceSpan.source_id).in_(_expanding("source_ids")))
+            spans = spans.where(col(t.source.source_id).in_(_expanding("source_ids")))
         if shape.source_kinds or shape.publishers:
-            spans = spans.join(Source, col(Source.id) == col(EvidenceSpan.source_id))
+            spans = spans.join(Source, col(Source.id) == col(t.source.source_id))
         if shape.source_kinds:
             spans = spans.where(col(Source.kind).in_(_expanding("source_kinds")))
         if shape.publishers:
@@ -253,15 +334,28 @@ def conditions(
         # (and makes the plain actor condition redundant, unless a role narrows it).
         where.append(claim_id.in_(in_period(dialect, shape)))
     elif shape.dated and not shape.dated_actor:
-        dated = select(col(ClaimDate.claim_id)).where(*date_overlap(dialect, shape, ClaimDate))
+        dated = select(t.owner_of(t.date)).where(*date_overlap(dialect, shape, t.date))
         where.append(claim_id.in_(dated))
+    if shape.valid_at:
+        where.append(claim_id.in_(covering(t)))
     if shape.updated_since:
         where.append(
-            col(Claim.updated_at) >= bindparam("updated_since", type_=DateTime(timezone=True))
+            col(t.claim.updated_at) >= bindparam("updated_since", type_=DateTime(timezone=True))
         )
     if shape.text and with_text:
         where.append(match_condition(dialect, shape.text))
     return where
+
+
+def covering(t: ClaimTables) -> Select[Any]:
+    """The claims whose event-time span (their `occurred` rows, the derived one included:
+    app/claims/event_span.py) covers the day `valid_day`."""
+    day = bindparam("valid_day", type_=Date)
+    return select(t.owner_of(t.date)).where(
+        col(t.date.kind) == DateKind.occurred.value,
+        col(t.date.earliest) <= day,
+        col(t.date.latest) >= day,
+    )
 
 
 def in_period(dialect: str, shape: Shape) -> Select[Any]:
@@ -272,9 +366,7 @@ def in_period(dialect: str, shape: Shape) -> Select[Any]:
     )
 
 
-def date_overlap(
-    dialect: str, shape: Shape, dated: type[ClaimDate] | type[ClaimActorDate] = ClaimDate
-) -> list[ColumnElement[bool]]:
+def date_overlap(dialect: str, shape: Shape, dated: Any = ClaimDate) -> list[ColumnElement[bool]]:
     """Dates of the chosen kind whose earliest–latest range overlaps the asked range.
 
     (A lower bound on `earliest`, a year before `first_day`, used to bound SQLite's scan of
@@ -282,8 +374,8 @@ def date_overlap(
     and event spans, ongoing ones above all, span any length, so it went.)"""
     where: list[ColumnElement[bool]]
     if shape.any_kind:
-        assert dated is ClaimDate, "claim_actor_date is read by kind"
-        where = [~col(ClaimDate.derived)]
+        assert dated is not ClaimActorDate, "claim_actor_date is read by kind"
+        where = [~col(dated.derived)]
     else:
         where = [col(dated.kind) == bindparam("date_kind", type_=String)]
     if shape.first_day:
@@ -293,19 +385,16 @@ def date_overlap(
     return where
 
 
-# Aliases are built once: building one costs more than the query it serves (~150 µs).
-_PLACED = aliased(ClaimDate, name="placed")
-_EARLIER = aliased(ClaimDate, name="earlier")
-
-
-def placing_date(dialect: str, kinds: ColumnElement[Any]) -> tuple[Any, ColumnElement[bool]]:
+def placing_date(
+    dialect: str, kinds: ColumnElement[Any], t: ClaimTables = CURRENT
+) -> tuple[Any, ColumnElement[bool]]:
     """The date row that places a claim in date order: its earliest date of `kinds` (an
     IN list), by earliest day, then position, and the condition that keeps only that row."""
-    placed, earlier = _PLACED, _EARLIER
+    placed, earlier = t.placed, t.earlier
     # The claim's own few dates, found by its primary key: SQLite would otherwise scan the
     # (kind, earliest) index for every earlier date of anyone, for each row of the page.
     has_earlier = exists().where(
-        col(earlier.claim_id) == col(placed.claim_id),
+        t.owner_of(earlier) == t.owner_of(placed),
         usually(dialect, col(earlier.kind).in_(kinds)),
         usually(
             dialect,

@@ -17,6 +17,14 @@ from app.models.claim import (
     RelationType,
     Stance,
 )
+from app.models.claim_version import (
+    ClaimVersion,
+    ClaimVersionActor,
+    ClaimVersionDate,
+    ClaimVersionInstrument,
+    ClaimVersionProgram,
+    ClaimVersionSource,
+)
 from app.models.idempotency import IdempotencyEntry
 from app.models.instrument import Instrument
 from app.models.rate_limit import RateLimitUsage
@@ -38,6 +46,12 @@ __all__ = [
     "ClaimProgram",
     "ClaimRelation",
     "ClaimStatus",
+    "ClaimVersion",
+    "ClaimVersionActor",
+    "ClaimVersionDate",
+    "ClaimVersionInstrument",
+    "ClaimVersionProgram",
+    "ClaimVersionSource",
     "DateKind",
     "EntityColumns",
     "EntityType",

@@ -46,6 +46,8 @@ class Revision(SQLModel, table=True):
         Index("ix_revision_entity", "entity_type", "entity_id", "version"),
         # The change feed filtered by entity type walks this instead of the whole log.
         Index("ix_revision_entity_type_seq", "entity_type", "seq"),
+        # `as_of`: the last revision recorded by a moment (app/claims/as_of.py).
+        Index("ix_revision_recorded_at_seq", "recorded_at", "seq"),
     )
 
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
