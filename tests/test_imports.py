@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from typer.testing import CliRunner
 
 from app import cli
+from app.imports import un_xml
 from app.models import (
     Actor,
     ActorAlias,
@@ -384,3 +385,36 @@ def test_ofac_needs_the_lists_date(settings: Settings, missing: str, tmp_path: P
         get_settings.cache_clear()
     assert result.exit_code == 2
     assert missing in result.output
+
+
+def test_an_alias_longer_than_a_name_stays_in_the_entrys_text() -> None:
+    """The real UN list holds an alias of 324 characters (QDe.137), longer than a name may
+    be: the actor goes without it, its entry's held text keeps it."""
+    records = un_xml.translate(UN_FILE)
+    root = ET.parse(UN_FILE).getroot()
+    entry = next(
+        e
+        for e in root.iter("ENTITY")
+        if (e.findtext("REFERENCE_NUMBER") or "").strip() == "QDe.137"
+    )
+    # The name in its own script first, then the aliases; stray spaces and line breaks
+    # inside a value are one space.
+    names = [
+        " ".join((text or "").split())
+        for text in [entry.findtext("NAME_ORIGINAL_SCRIPT")]
+        + [a.findtext("ALIAS_NAME") for a in entry.findall("ENTITY_ALIAS")]
+    ]
+    long_name = next(name for name in names if len(name) > 300)
+    actor = next(
+        r["actor"]
+        for r in records
+        if r["type"] == "actor"
+        and {"scheme": "un_sc", "value": "QDe.137"} in r["actor"]["external_ids"]
+    )
+    assert [a["name"] for a in actor["aliases"]] == [n for n in names if n and len(n) <= 300]
+    source = next(
+        r["source"]
+        for r in records
+        if r["type"] == "source" and r["source"]["url"].endswith("#QDe.137")
+    )
+    assert f"Alias: {long_name} (strong)" in source["text"].splitlines()

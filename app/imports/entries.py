@@ -13,6 +13,7 @@ DESIGNATION = "designation"
 LINKED_TO = "linked_to"
 SUBJECT = "subject"
 LINKED_PARTY = "linked_party"
+MAX_NAME = 300  # ActorCreate's limit on a name or alias
 
 
 @dataclass
@@ -80,10 +81,13 @@ def records(entry: Entry) -> list[dict[str, Any]]:
             "actor": {
                 "kind": entry.kind,
                 "name": entry.name,
+                # An alias longer than an actor's names may be (the UN list has one of 400
+                # characters, a description more than a name) stays in the held text only.
                 "aliases": [
                     {"name": a.name, "strength": a.strength}
                     | ({"script": a.script} if a.script else {})
                     for a in entry.aliases
+                    if len(a.name) <= MAX_NAME
                 ],
                 "external_ids": [
                     {"scheme": s, "value": v} for s, v in sorted(set(entry.external_ids))
