@@ -1,8 +1,10 @@
 """The `claims` command: migrate, seed, serve, keys and the OpenAPI document."""
 
+import time
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -11,12 +13,21 @@ from alembic import command
 from alembic.config import Config
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from sqlmodel import Session
 
 from app.data_report import report
 from app.db import make_engine, write_session
 from app.ids import new_id
+from app.imports import ofac_csv, un_xml
+from app.imports.apply import apply_records
 from app.keys.schemas import KeyCreate
 from app.keys.service import create_key, list_keys, revoke_key
 from app.main import create_app
@@ -187,6 +198,78 @@ def check_data() -> None:
             table.add_row(finding.rule, finding.table, ", ".join(finding.ids), finding.detail)
         Console().print(table)
     console.print(f"{len(findings)} stored value(s) a write would refuse today")
+
+
+class ImportFormat(StrEnum):
+    ndjson = "ndjson"
+    un_xml = "un-xml"
+    ofac_csv = "ofac-csv"
+
+
+def _import_records(
+    format: ImportFormat, file: Path, alt: Path | None, as_of: str | None
+) -> list[bytes] | list[dict[str, Any]]:
+    """The file's lines as import records: NDJSON as it is, a list translated locally."""
+    if format == ImportFormat.ndjson:
+        return file.read_bytes().splitlines()
+    if format == ImportFormat.un_xml:
+        return un_xml.translate(file, as_of)
+    if as_of is None:
+        raise typer.BadParameter("the OFAC files carry no date: give the list's --as-of day")
+    return ofac_csv.translate(file, alt, as_of)
+
+
+@cli.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="The file to import.", exists=True)],
+    format: Annotated[ImportFormat, typer.Option(help="What the file is.")] = ImportFormat.ndjson,
+    alt: Annotated[
+        Path | None,
+        typer.Option(help="OFAC's ALT file (aliases) beside the SDN file.", exists=True),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="The list's date (YYYY-MM-DD): the `end` of designations it dropped. "
+            "Default for the UN list: its dateGenerated."
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Print what would change; write nothing.")] = False,
+) -> None:
+    """Import NDJSON records, or the UN or OFAC list translated into them, into the local
+    database: batches of records, each one transaction, through the services' checks."""
+    records = _import_records(format, file, alt, as_of)
+    engine = make_engine(get_settings().database_url)
+    columns = (
+        TextColumn("[progress.description]{task.description}"), BarColumn(),
+        MofNCompleteColumn(), TextColumn("{task.fields[rate]} records/s"), TimeRemainingColumn(),
+    )  # fmt: skip
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("importing", total=len(records), rate="–")
+        started = time.perf_counter()
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            progress.update(task, advance=count, rate=f"{rate:,.0f}")
+
+        outcome = apply_records(engine, records, dry_run=dry_run, progress=advance)
+    engine.dispose()
+    if dry_run:
+        for change in outcome.changes:
+            typer.echo(change)
+    for error in outcome.errors:
+        # Plain lines, never wrapped: what a script greps for.
+        typer.echo(f"line {error.line} {error.pointer or '/'}: {error.message}", err=True)
+    verb = "would write" if dry_run else "wrote"
+    console.print(
+        f"read {outcome.read}, {verb} {outcome.written}, unchanged {outcome.unchanged}, "
+        f"failed {outcome.failed}"
+    )
+    if outcome.failed:
+        raise typer.Exit(1)
 
 
 @cli.command()

@@ -105,6 +105,9 @@ def server(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[str]:
         for role in (Role.admin, Role.analyst, Role.reviewer)
     ]
     (tmp_path / ".dev-keys.env").write_text("\n".join(keys) + "\n")
+    # The blocks run "from the project folder": its command and data files are there too.
+    for name in (".venv", "tests"):
+        (tmp_path / name).symlink_to(ROOT / name)
     with api_process(settings.database_url, settings.cursor_secret, tmp_path) as running:
         yield running.base_url
 
@@ -128,7 +131,7 @@ def _check(example: Example, status: int, output: str) -> None:
 
 
 @pytest.mark.parametrize("index", range(len(_blocks())))
-def test_readme_block(server: str, tmp_path: Path, index: int) -> None:
+def test_readme_block(server: str, settings: Settings, tmp_path: Path, index: int) -> None:
     setup, examples = _blocks()[index]
     headers = tmp_path / "headers"
     headers.mkdir()
@@ -149,7 +152,8 @@ def test_readme_block(server: str, tmp_path: Path, index: int) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        env=os.environ.copy(),
+        # `claims import` writes to the database the server serves, as `make run` sets it up.
+        env={**os.environ, "DATABASE_URL": settings.database_url},
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr

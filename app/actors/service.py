@@ -313,15 +313,23 @@ def _record(session: Session, actor: Actor, operation: Operation, who: Author | 
 
 
 def create_actor(
-    session: Session, data: ActorCreate, who: Author | None, actor_id: str | None = None
+    session: Session,
+    data: ActorCreate,
+    who: Author | None,
+    actor_id: str | None = None,
+    *,
+    commit: bool = True,
 ) -> ActorRead:
+    """Create an actor; without `commit` the caller's transaction (an import's batch) holds
+    the write and commits it with the others."""
     actor = Actor(id=actor_id or new_id(), kind=data.kind, name=data.name, name_key="")
     name_keys = set() if data.allow_duplicate_name else {match_key(n) for _, n in _names(data)}
     _check(session, data, actor.id, name_keys)
     session.add(actor)
     _write_names(session, actor, data)
     read = _record(session, actor, Operation.created, who)
-    session.commit()
+    if commit:
+        session.commit()
     return read
 
 
@@ -345,6 +353,8 @@ def update_actor(
     patch: ActorPatch | dict[str, Any],
     if_match: str | None,
     who: Author | None,
+    *,
+    commit: bool = True,
 ) -> ActorRead:
     actor = lock_actor(session, actor_id)
     require_match(if_match, actor_etag(actor.id, actor.version), actor.version)
@@ -383,7 +393,8 @@ def update_actor(
     if embedded_change:
         cause = Cause(kind=embedded_change, entity_type=EntityType.actor, entity_id=actor.id)
         refresh_claims_citing(session, cause, who)
-    session.commit()
+    if commit:
+        session.commit()
     return read
 
 

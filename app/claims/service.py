@@ -308,12 +308,17 @@ def create_claim(
 
 
 def create_claims(
-    session: Session, bodies: Sequence[tuple[str, ClaimCreate]], who: Author | None
+    session: Session,
+    bodies: Sequence[tuple[str, ClaimCreate]],
+    who: Author | None,
+    *,
+    commit: bool = True,
 ) -> list[Claim]:
     """Create claims (id, body) in one transaction, each written once, complete, with one
     `created` revision. Their relations may point at each other (the seeds hold two
     accounts of one resolution that support each other): every row is in place before any
-    body is checked, and nothing is kept unless every body passes."""
+    body is checked, and nothing is kept unless every body passes. Without `commit` the
+    caller's transaction (an import's batch) holds the writes."""
     claims = [
         Claim(
             id=claim_id,
@@ -334,7 +339,8 @@ def create_claims(
         _write_children(session, claim, data, texts)
         document = store_document(session, claim)
         _record(session, claim, document, Operation.created, who)
-    session.commit()
+    if commit:
+        session.commit()
     return claims
 
 
@@ -368,9 +374,13 @@ def update_claim(
     who: Author | None,
     *,
     edits_beyond_drafts: bool = True,
+    cause: Cause | None = None,
+    commit: bool = True,
 ) -> Claim:
     """Apply a merge patch (or a whole body without a status, from the seed loader).
-    Without `edits_beyond_drafts` (an analyst's key), only a draft may be edited."""
+    Without `edits_beyond_drafts` (an analyst's key), only a draft may be edited. `cause`
+    says why on the revision (an import's `delisted`); without `commit` the caller's
+    transaction holds the write."""
     claim = lock_claim(session, claim_id)
     require_match(if_match, claim.etag, claim.version)
     if claim.status != ClaimStatus.draft and not edits_beyond_drafts:
@@ -397,8 +407,9 @@ def update_claim(
     claim.updated_at = utcnow()
     _write_children(session, claim, data, texts)
     document = store_document(session, claim)
-    _record(session, claim, document, Operation.updated, who)
-    session.commit()
+    _record(session, claim, document, Operation.updated, who, cause=cause)
+    if commit:
+        session.commit()
     return claim
 
 

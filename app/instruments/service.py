@@ -119,8 +119,14 @@ def _record(
 
 
 def create_instrument(
-    session: Session, data: InstrumentCreate, who: Author | None, instrument_id: str | None = None
+    session: Session,
+    data: InstrumentCreate,
+    who: Author | None,
+    instrument_id: str | None = None,
+    *,
+    commit: bool = True,
 ) -> Instrument:
+    """Create an instrument; without `commit` the caller's transaction holds the write."""
     instrument = Instrument(
         id=instrument_id or new_id(), symbol=data.symbol, symbol_key=symbol_key(data.symbol)
     )
@@ -129,7 +135,8 @@ def create_instrument(
     session.add(instrument)
     session.flush()
     _record(session, instrument, Operation.created, who)
-    session.commit()
+    if commit:
+        session.commit()
     return instrument
 
 
@@ -146,6 +153,8 @@ def update_instrument(
     patch: InstrumentPatch | dict[str, Any],
     if_match: str | None,
     who: Author | None,
+    *,
+    commit: bool = True,
 ) -> Instrument:
     instrument = session.get(Instrument, instrument_id, with_for_update=True)
     if instrument is None:
@@ -171,7 +180,8 @@ def update_instrument(
             entity_id=instrument.id,
         )
         refresh_claims_citing(session, cause, who)
-    session.commit()
+    if commit:
+        session.commit()
     return instrument
 
 

@@ -45,10 +45,10 @@ def _apply(source: Source, data: SourceCreate) -> None:
     source.published_earliest = published.earliest if published else None
     source.published_latest = published.latest if published else None
     source.text = data.text
-    source.sha256 = _sha256(data.text)
+    source.sha256 = sha256(data.text)
 
 
-def _sha256(text: str) -> str:
+def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -71,7 +71,7 @@ def _check(
         wanted = []
         if data.url and (before is None or url_key(data.url) != before.url_key):
             wanted.append(("/url", col(Source.url_key) == url_key(data.url), "URL"))
-        text_hash = _sha256(data.text)
+        text_hash = sha256(data.text)
         if before is None or text_hash != before.sha256:
             wanted.append(("/text", col(Source.sha256) == text_hash, "held text"))
         for pointer, same, what in wanted:
@@ -96,15 +96,22 @@ def _record(session: Session, source: Source, operation: Operation, who: Author 
 
 
 def create_source(
-    session: Session, data: SourceCreate, who: Author | None, source_id: str | None = None
+    session: Session,
+    data: SourceCreate,
+    who: Author | None,
+    source_id: str | None = None,
+    *,
+    commit: bool = True,
 ) -> Source:
+    """Create a source; without `commit` the caller's transaction holds the write."""
     source = Source(id=source_id or new_id(), text="", sha256="", kind="", title="")
     _check(session, data, source.id)
     _apply(source, data)
     session.add(source)
     session.flush()
     _record(session, source, Operation.created, who)
-    session.commit()
+    if commit:
+        session.commit()
     return source
 
 
@@ -134,6 +141,8 @@ def update_source(
     patch: SourcePatch | dict[str, Any],
     if_match: str | None,
     who: Author | None,
+    *,
+    commit: bool = True,
 ) -> Source:
     source = _lock(session, source_id)
     require_match(if_match, source_etag(source.id, source.version), source.version)
@@ -161,7 +170,8 @@ def update_source(
             kind="source_citation_changed", entity_type=EntityType.source, entity_id=source.id
         )
         refresh_claims_citing(session, cause, who)
-    session.commit()
+    if commit:
+        session.commit()
     return source
 
 
